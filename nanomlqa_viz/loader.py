@@ -1,0 +1,369 @@
+"""Load a task from the hub, a local folder in the hub layout, or the bundled demo.
+
+All three go through the same call, ``datasets.load_dataset(source, config, split=...)``, into
+a temporary Hugging Face cache, so that a source that fails validation leaves nothing behind.
+A hub split that loads and validates is mirrored under ``<cache_dir>/hub/`` in the same layout,
+so the next start works offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from nanomlqa_viz.errors import DatasetError
+from nanomlqa_viz.sources import (
+    DEFAULT_SPLIT,
+    DEMO,
+    DEMO_PATH,
+    HUB_ID,
+    hub_mirror_dir,
+    hub_reachable,
+    source_kind,
+)
+from nanomlqa_viz.task import CandidateSubset, Task
+
+log = logging.getLogger(__name__)
+
+CORE_CONFIGS = ("corpus", "queries", "qrels")
+
+
+def load_task(*, source: str, split: str = DEFAULT_SPLIT, cache_dir: Path) -> Task:
+    """Load and validate ``source`` (hub id, folder or ``"demo"``); raise :class:`DatasetError`.
+
+    A hub source whose endpoint cannot be reached (and that has no mirror in ``cache_dir``)
+    falls back to the bundled demo at once, with ``Task.notice`` saying so.
+    """
+    kind = source_kind(source)
+    if kind == "demo":
+        return _read_source(str(DEMO_PATH), split=split, display=DEMO, kind="demo")
+    if kind == "local":
+        return _read_source(str(Path(source).expanduser()), split=split, display=source, kind="local")
+    if "/" not in source or source.startswith((".", "/", "~")):
+        raise DatasetError(source, "not a folder, not a hub dataset id (owner/name) and not 'demo'")
+    mirror = hub_mirror_dir(cache_dir, source, split)
+    if (mirror / "README.md").is_file():
+        return _read_source(str(mirror), split=split, display=source, kind="hub-mirror")
+    if not hub_reachable():
+        demo = _read_source(str(DEMO_PATH), split=DEFAULT_SPLIT, display=DEMO, kind="demo")
+        notice = (
+            f"The Hugging Face hub cannot be reached, so {source} [{split}] is not loaded: "
+            "this is the bundled demo, not the real split."
+        )
+        return _replace_notice(demo, notice)
+    task = _read_source(source, split=split, display=source, kind="hub", mirror_to=mirror)
+    return task
+
+
+def _replace_notice(task: Task, notice: str) -> Task:
+    from dataclasses import replace
+
+    return replace(task, notice=notice)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_source(
+    src: str, *, split: str, display: str, kind: str, mirror_to: Path | None = None
+) -> Task:
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    locate = _locator(src, display=display, split=split, kind=kind)
+    try:
+        configs = list(datasets.get_dataset_config_names(src))
+    except Exception as exc:  # noqa: BLE001 - any failure here means "no dataset there"
+        raise DatasetError(display, f"no dataset found ({_first_line(exc)})") from None
+    for name in CORE_CONFIGS:
+        if name not in configs:
+            raise DatasetError(display, f"missing config '{name}' (configs: {', '.join(configs) or 'none'})")
+    with tempfile.TemporaryDirectory(prefix="nanomlqa-hf-") as tmp:
+        tables = {name: _load_config(src, name, split=split, cache_dir=tmp, where=locate(name)) for name in configs}
+        task = _build_task(tables, locate=locate, source=display, split=split, kind=kind)
+        if mirror_to is not None:
+            _write_mirror(tables, mirror_to, split=split)
+    return task
+
+
+def _load_config(src: str, config: str, *, split: str, cache_dir: str, where: str):
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(src, config, split=split, cache_dir=cache_dir)
+    except ValueError as exc:
+        msg = _first_line(exc)
+        if "Unknown split" in msg or "split" in msg.lower():
+            raise DatasetError(where, f"split '{split}' not found ({msg})") from None
+        raise DatasetError(where, f"cannot be read ({msg})") from None
+    except FileNotFoundError as exc:
+        raise DatasetError(where, f"data file missing ({_first_line(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 - arrow/parquet/builder errors all mean unreadable
+        raise DatasetError(where, f"cannot be read as a dataset ({type(exc).__name__}: {_first_line(exc)})") from None
+    return ds.data.table
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    line = text.splitlines()[0]
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+def _locator(src: str, *, display: str, split: str, kind: str) -> Callable[[str], str]:
+    """Name the file a config's rows come from, for error messages."""
+    files: dict[str, str] = {}
+    if kind != "hub":
+        files = _readme_data_files(Path(src), split=split)
+    base = Path(src)
+
+    def locate(config: str) -> str:
+        if config in files:
+            return str(base / files[config]) if kind != "demo" else f"demo/{files[config]}"
+        if kind == "hub":
+            return f"{display} config '{config}' split '{split}'"
+        return str(base / config) if kind != "demo" else f"demo/{config}"
+
+    return locate
+
+
+def _readme_data_files(folder: Path, *, split: str) -> dict[str, str]:
+    """config → data file path, from the README.md YAML header of a hub-layout folder."""
+    readme = folder / "README.md"
+    if not readme.is_file():
+        return {}
+    try:
+        import yaml
+
+        text = readme.read_text(encoding="utf-8")
+        if not text.startswith("---"):
+            return {}
+        header = yaml.safe_load(text.split("---", 2)[1]) or {}
+    except Exception:  # noqa: BLE001 - only used to name files in messages
+        return {}
+    out: dict[str, str] = {}
+    for cfg in header.get("configs") or []:
+        if not isinstance(cfg, dict) or "config_name" not in cfg:
+            continue
+        data_files = cfg.get("data_files")
+        if isinstance(data_files, list):
+            for entry in data_files:
+                if isinstance(entry, dict) and entry.get("split") == split and isinstance(entry.get("path"), str):
+                    out[cfg["config_name"]] = entry["path"]
+        elif isinstance(data_files, str):
+            out[cfg["config_name"]] = data_files
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _require_columns(table, columns: tuple[str, ...], where: str) -> None:
+    missing = [c for c in columns if c not in table.column_names]
+    if missing:
+        raise DatasetError(where, f"missing column {', '.join(repr(c) for c in missing)} (has {', '.join(table.column_names)})")
+
+
+def _ids(table, column: str, where: str) -> list[str]:
+    import pyarrow as pa
+
+    col = table.column(column)
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_integer(col.type)):
+        raise DatasetError(where, f"column '{column}' must hold string or integer ids, found {col.type}")
+    values = col.to_pylist()
+    for row, v in enumerate(values):
+        if v is None or (isinstance(v, str) and not v.strip()):
+            raise DatasetError(where, f"column '{column}' has an empty id at row {row}")
+    return [str(v) for v in values]
+
+
+def _texts(table, column: str, ids: list[str], where: str) -> list[str]:
+    import pyarrow as pa
+
+    col = table.column(column)
+    if col.null_count == len(col) and len(col):
+        raise DatasetError(where, f"column '{column}' holds no text (all {len(col)} values are null/NaN)")
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        raise DatasetError(where, f"column '{column}' must hold strings, found {col.type}")
+    values = col.to_pylist()
+    bad = [ids[i] for i, v in enumerate(values) if v is None or not v.strip()]
+    if bad:
+        raise DatasetError(where, f"{len(bad)} empty or missing (NaN) text(s), first id '{bad[0]}'")
+    return values
+
+
+def _no_duplicates(ids: list[str], column: str, where: str) -> None:
+    if len(set(ids)) != len(ids):
+        dup, count = Counter(ids).most_common(1)[0]
+        n = sum(1 for c in Counter(ids).values() if c > 1)
+        raise DatasetError(where, f"duplicate {column} '{dup}' ({count} times; {n} duplicated id(s))")
+
+
+def _id_text_config(table, where: str, *, fold_title: bool) -> tuple[list[str], list[str]]:
+    _require_columns(table, ("_id", "text"), where)
+    if table.num_rows == 0:
+        raise DatasetError(where, "no rows (empty split)")
+    ids = _ids(table, "_id", where)
+    _no_duplicates(ids, "_id", where)
+    texts = _texts(table, "text", ids, where)
+    if fold_title and "title" in table.column_names:
+        titles = table.column("title").to_pylist()
+        texts = [f"{t.strip()}. {x}" if isinstance(t, str) and t.strip() else x for t, x in zip(titles, texts)]
+    return ids, texts
+
+
+def _build_task(
+    tables: Mapping[str, Any], *, locate: Callable[[str], str], source: str, split: str, kind: str
+) -> Task:
+    doc_ids, doc_texts = _id_text_config(tables["corpus"], locate("corpus"), fold_title=True)
+    query_ids, query_texts = _id_text_config(tables["queries"], locate("queries"), fold_title=False)
+    doc_set, query_set = set(doc_ids), set(query_ids)
+    warnings: list[str] = []
+
+    qrels = _qrels(tables["qrels"], locate("qrels"), doc_set=doc_set, query_set=query_set)
+    without = [q for q in query_ids if q not in qrels]
+    if without:
+        warnings.append(
+            f"{locate('qrels')}: {len(without)} of {len(query_ids)} queries have no positive "
+            f"(first '{without[0]}'); they score 0 on every metric"
+        )
+    candidates: dict[str, CandidateSubset] = {}
+    for name, table in tables.items():
+        if name in CORE_CONFIGS:
+            continue
+        subset, missing = _candidates(name, table, locate(name), doc_set=doc_set, query_set=query_set, qrels=qrels)
+        if missing:
+            warnings.append(f"{locate(name)}: {missing} queries have no candidate list; they score 0 there")
+        candidates[name] = subset
+    for w in warnings:
+        log.warning(w)
+    return Task(
+        source=source,
+        split=split,
+        source_kind=kind,
+        doc_ids=tuple(doc_ids),
+        doc_texts=tuple(doc_texts),
+        query_ids=tuple(query_ids),
+        query_texts=tuple(query_texts),
+        qrels=MappingProxyType(qrels),
+        candidates=MappingProxyType(candidates),
+        warnings=tuple(warnings),
+    )
+
+
+def _qrels(table, where: str, *, doc_set: set[str], query_set: set[str]) -> dict[str, frozenset[str]]:
+    import pyarrow as pa
+
+    _require_columns(table, ("query-id", "corpus-id"), where)
+    if table.num_rows == 0:
+        raise DatasetError(where, "no rows (empty split)")
+    qids = _ids(table, "query-id", where)
+    dids = _ids(table, "corpus-id", where)
+    scores: list[float] = [1.0] * len(qids)
+    if "score" in table.column_names:
+        col = table.column("score")
+        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
+            raise DatasetError(where, f"column 'score' must be numeric, found {col.type}")
+        scores = [float(s) if s is not None else 0.0 for s in col.to_pylist()]
+    unknown_q = next((q for q in qids if q not in query_set), None)
+    if unknown_q is not None:
+        raise DatasetError(where, f"query-id '{unknown_q}' is not in the queries")
+    unknown_d = next((d for d in dids if d not in doc_set), None)
+    if unknown_d is not None:
+        raise DatasetError(where, f"corpus-id '{unknown_d}' is not in the corpus")
+    out: dict[str, set[str]] = {}
+    for q, d, s in zip(qids, dids, scores):
+        if s > 0:  # binary relevance: any positive grade is relevant
+            out.setdefault(q, set()).add(d)
+    return {q: frozenset(v) for q, v in out.items()}
+
+
+def _candidates(
+    name: str,
+    table,
+    where: str,
+    *,
+    doc_set: set[str],
+    query_set: set[str],
+    qrels: Mapping[str, frozenset[str]],
+) -> tuple[CandidateSubset, int]:
+    import pyarrow as pa
+
+    _require_columns(table, ("query-id", "corpus-ids"), where)
+    col = table.column("corpus-ids")
+    if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)):
+        raise DatasetError(where, f"column 'corpus-ids' must hold lists of ids, found {col.type}")
+    vt = col.type.value_type
+    if not (pa.types.is_string(vt) or pa.types.is_large_string(vt) or pa.types.is_integer(vt)):
+        raise DatasetError(where, f"column 'corpus-ids' must hold lists of string ids, found {col.type}")
+    qids = _ids(table, "query-id", where)
+    _no_duplicates(qids, "query-id", where)
+    unknown_q = next((q for q in qids if q not in query_set), None)
+    if unknown_q is not None:
+        raise DatasetError(where, f"query-id '{unknown_q}' is not in the queries")
+    lists: dict[str, list[str]] = {}
+    for q, ids in zip(qids, col.to_pylist()):
+        ids = [str(d) for d in ids or [] if d is not None]
+        unknown = next((d for d in ids if d not in doc_set), None)
+        if unknown is not None:
+            raise DatasetError(where, f"corpus id '{unknown}' (query '{q}') is not in the corpus")
+        if len(set(ids)) != len(ids):
+            dup = Counter(ids).most_common(1)[0][0]
+            raise DatasetError(where, f"candidate list of query '{q}' repeats corpus id '{dup}'")
+        lists[q] = ids
+    def ends_with_sole_positive(q: str, ids: list[str]) -> bool:
+        positives = qrels.get(q, frozenset())
+        return bool(ids) and ids[-1] in positives and not any(d in positives for d in ids[:-1])
+
+    # The list depth is read off the lists that cannot hold an appended positive.
+    lengths = Counter(len(v) for q, v in lists.items() if not ends_with_sole_positive(q, v))
+    depth = max(lengths, key=lambda n: (lengths[n], n)) if lengths else max(map(len, lists.values()), default=0)
+    injected: dict[str, str] = {}
+    final: dict[str, tuple[str, ...]] = {}
+    for q, ids in lists.items():
+        if len(ids) == depth + 1 and ends_with_sole_positive(q, ids):
+            injected[q] = ids[-1]
+            ids = ids[:-1]
+        final[q] = tuple(ids)
+    missing = len(query_set - set(final))
+    subset = CandidateSubset(
+        config=name, lists=MappingProxyType(final), injected=MappingProxyType(injected), depth=depth
+    )
+    return subset, missing
+
+
+# --------------------------------------------------------------------------- hub mirror
+
+
+def _write_mirror(tables: Mapping[str, Any], mirror: Path, *, split: str) -> None:
+    """Write the validated hub tables in the hub layout, atomically (temp folder + rename)."""
+    import pyarrow.parquet as pq
+
+    try:
+        mirror.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=mirror.parent))
+    except OSError as exc:
+        log.warning("cannot write the hub mirror under %s (%s); the next start needs the hub again", mirror, exc)
+        return
+    try:
+        lines = ["---", "configs:"]
+        for name, table in tables.items():
+            rel = f"{name}/{split}-00000-of-00001.parquet"
+            (tmp / name).mkdir()
+            pq.write_table(table, tmp / rel)
+            lines += [f"- config_name: {name}", "  data_files:", f"  - split: {split}", f"    path: {rel}"]
+        lines += ["---", f"Mirror of {HUB_ID} split {split}, written by nanomlqa_viz.", ""]
+        (tmp / "README.md").write_text("\n".join(lines), encoding="utf-8")
+        os.replace(tmp, mirror)
+    except OSError as exc:
+        log.warning("cannot write the hub mirror %s (%s)", mirror, exc)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
