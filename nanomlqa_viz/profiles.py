@@ -53,13 +53,16 @@ class ProfileContext:
             distinct=DistinctTexts.of(task.doc_texts),
         )
 
-    def _cached_scores(self, name: str, key: Mapping[str, object], compute) -> dict[str, np.ndarray]:
+    def _cached_scores(self, name: str, key: Mapping[str, object], compute) -> dict[str, np.ndarray] | None:
+        """The cached arrays of a profile, else ``compute()`` (cached), or ``None`` if compute is None."""
         path = f"profiles/{self.fingerprint}/{slug(name)}-{fingerprint(sorted(f'{k}={v}' for k, v in key.items()))}"
         full_key = {"task": self.fingerprint, **key}
         shape = (self.task.n_queries, self.task.n_docs)
         cached = self.cache.load(path, key=full_key)
         if cached is not None and all(a.shape == shape for a in cached.values()):
             return cached
+        if compute is None:
+            return None
         arrays = compute()
         self.cache.save(path, key=full_key, arrays=arrays)
         return arrays
@@ -80,9 +83,7 @@ def bm25_profile(ctx: ProfileContext, *, params: BM25Params = BM25Params()) -> R
         "b": params.b,
         "epsilon": params.epsilon,
     }
-    return RankedProfile(
-        name="bm25", scores=arrays["scores"], id_rank=ctx.id_rank, description=MappingProxyType(description)
-    )
+    return RankedProfile(name="bm25", scores=arrays["scores"], id_rank=ctx.id_rank, description=MappingProxyType(description))
 
 
 def build_index(ctx: ProfileContext, *, params: BM25Params = BM25Params()) -> BM25Index:
@@ -91,8 +92,14 @@ def build_index(ctx: ProfileContext, *, params: BM25Params = BM25Params()) -> BM
 
 
 def dense_profile(
-    ctx: ProfileContext, *, model: str | None = None, encoder: Encoder | None = None, progress: Progress | None = None
-) -> RankedProfile:
+    ctx: ProfileContext,
+    *,
+    model: str | None = None,
+    encoder: Encoder | None = None,
+    progress: Progress | None = None,
+    only_cached: bool = False,
+) -> RankedProfile | None:
+    """The dense profile; with ``only_cached`` it returns ``None`` instead of encoding."""
     encoder = encoder or make_encoder(model)
     key = {"model": encoder.name}
 
@@ -101,15 +108,15 @@ def dense_profile(
         queries = query_embeddings(ctx.task.query_texts, encoder=encoder, cache=ctx.cache)
         return {"scores": dense_scores(queries, passages, ctx.distinct)}
 
-    arrays = ctx._cached_scores("dense", key, compute)
+    arrays = ctx._cached_scores("dense", key, None if only_cached else compute)
+    if arrays is None:
+        return None
     description = {
         "model": encoder.name,
         "encoder": encoder.description,
         "similarity": "cosine (normalised vectors), each distinct passage text encoded once",
     }
-    return RankedProfile(
-        name="dense", scores=arrays["scores"], id_rank=ctx.id_rank, description=MappingProxyType(description)
-    )
+    return RankedProfile(name="dense", scores=arrays["scores"], id_rank=ctx.id_rank, description=MappingProxyType(description))
 
 
 def hybrid_profile(

