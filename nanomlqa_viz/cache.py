@@ -128,7 +128,8 @@ class ArrayCache:
         if not self.enabled:
             yield
             return
-        lock_path = self.root / f".{name}.lock"
+        target = self.root / name
+        lock_path = target.with_name(f".{target.name}.lock")
         try:
             lock_path.parent.mkdir(parents=True, exist_ok=True)
             fh = open(lock_path, "a+b")  # noqa: SIM115 - closed below
