@@ -56,23 +56,28 @@ def detect_task_languages(task: Task, *, cache: ArrayCache, fingerprint: str) ->
     return result
 
 
-def positive_doc_indices(task: Task) -> list[list[int]]:
-    """Per query, the corpus indices of its relevant documents."""
-    return [[task.doc_index[d] for d in sorted(task.positives(q))] for q in task.query_ids]
+def positive_doc_indices(task: Task, qrels: Mapping[str, frozenset[str]] | None = None) -> list[list[int]]:
+    """Per query, the corpus indices of its relevant documents (``qrels`` defaults to the task's)."""
+    qrels = task.qrels if qrels is None else qrels
+    return [[task.doc_index[d] for d in sorted(qrels.get(q, ()))] for q in task.query_ids]
 
 
-def profile_query_metrics(task: Task, profile: RankedProfile) -> pd.DataFrame:
+def profile_query_metrics(
+    task: Task, profile: RankedProfile, *, qrels: Mapping[str, frozenset[str]] | None = None
+) -> pd.DataFrame:
     """Per-query metrics (rows: query ids, columns: :data:`METRIC_KEYS`) of a computed profile."""
     rows = []
-    for qi, docs in enumerate(positive_doc_indices(task)):
+    for qi, docs in enumerate(positive_doc_indices(task, qrels)):
         ranks = sorted(profile.rank_info(qi, d).rank for d in docs)
         rows.append(query_metrics(ranks, len(docs)))
     return pd.DataFrame(rows, index=pd.Index(task.query_ids, name="query_id"), columns=list(METRIC_KEYS))
 
 
-def reference_query_metrics(task: Task, config: str) -> pd.DataFrame:
+def reference_query_metrics(
+    task: Task, config: str, *, qrels: Mapping[str, frozenset[str]] | None = None
+) -> pd.DataFrame:
     """Per-query metrics of one of the dataset's candidate subsets (real ranks only)."""
-    per_query = ranking_metrics(task.candidates[config].lists, task.qrels, task.query_ids)
+    per_query = ranking_metrics(task.candidates[config].lists, task.qrels if qrels is None else qrels, task.query_ids)
     return pd.DataFrame.from_dict(per_query, orient="index", columns=list(METRIC_KEYS)).rename_axis("query_id")
 
 

@@ -364,26 +364,34 @@ _LANGDETECT_SCRIPTS = frozenset({"Latin", "Cyrillic"})
 _PROFILES: Mapping[str, tuple[str, ...]] = MappingProxyType({"zh": ("zh-cn", "zh-tw")})
 _FROM_PROFILE: Mapping[str, str] = MappingProxyType({"zh-cn": "zh", "zh-tw": "zh"})
 
-# Only this many characters (of the dominant script and punctuation) go to langdetect.
+# What langdetect reads: the first 600 characters, letters of the dominant script only,
+# without bracketed asides (native names, translations) when at least 20 letters
+# remain, else with them, and without runs of 3+ capitalised words (names, titles)
+# when at least 2 letters remain, else the whole start.
 _LANGDETECT_MAX_CHARS = 600
+_MIN_PLAIN_LETTERS = 20
+_MIN_KEPT_LETTERS = 2
+_MIN_CAPITALISED_RUN = 3
+_BRACKETED = regex.compile(r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）")
+_WORD = regex.compile(r"[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*")
 
 # Vietnamese: letters no other language written in Latin script uses together
 # (ă đ ơ ư and the Latin Extended Additional block with the stacked tone marks).
 _VI_LETTERS = regex.compile(r"[ăđơưĂĐƠƯ\u1EA0-\u1EF9]")
-_WORD = regex.compile(r"[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*")
-# langdetect reads the text without its capitalised runs when this many letters remain.
-_MIN_KEPT_LETTERS = 2
-_MIN_CAPITALISED_RUN = 3
-_VI_MIN_WORDS = 2  # distinct words with such letters ...
-_VI_MIN_SHARE = 0.15  # ... and their share of the distinct Latin words
-_VI_ABSENT_MIN_WORDS = 6  # this many distinct words and none Vietnamese-looking: not vi
+_VI_MIN_WORDS = 2  # "vi" when this many distinct words have such letters ...
+_VI_MIN_SHARE = 0.15  # ... and they are this share of the distinct Latin words
+_VI_ABSENT_MIN_WORDS = 6  # not "vi" when this many distinct words have none
+
 # Spanish: a text opening with ¿ or ¡ (langdetect is weak on short questions).
 _OPENING_PUNCTUATION = " \t\n\"'«“„‘‚([-–—"
 
 # Frequent-language pass (allowed=None): a language is kept when it is the first
-# guess for at least max(1, min(3, n // 30), ceil(1 % of n)) texts.
+# guess for at least max(1, min(3, n // 30), ceil(1 % of n)) of the n distinct texts.
 _FREQUENT_SHARE = 0.01
 _FREQUENT_MIN_COUNT = 3
+# First guesses made from this many letters are kept even outside the frequent set:
+# langdetect is reliable on long texts, the strays it produces come from short ones.
+_RELIABLE_LETTERS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +399,8 @@ class _Text:
     """A text prepared for language decisions."""
 
     script: str
-    ld_text: str  # what langdetect reads: the start, dominant script, no long name runs
+    ld_text: str  # what langdetect reads
+    ld_letters: int  # letters in ld_text
     vi_words: int  # distinct Latin words with Vietnamese-specific letters
     latin_words: int  # distinct Latin words
     inverted_mark: bool  # starts with ¿ or ¡ (Spanish)
@@ -419,25 +428,41 @@ def _drop_capitalised_runs(words: Sequence[str]) -> list[str]:
     return kept
 
 
+def _without_brackets(text: str) -> str:
+    """``text`` without its (possibly nested) bracketed parts."""
+    while True:
+        stripped = _BRACKETED.sub(" ", text)
+        if stripped == text:
+            return text
+        text = stripped
+
+
 def _prepare(text: str) -> _Text:
     text = unicodedata.normalize("NFC", text)
     weights = _script_weights(text)
     script = _dominant(weights)
-    if script not in _LANGDETECT_SCRIPTS:
-        return _Text(script, "", 0, 0, inverted_mark=False)
+    if len(_SCRIPT_LANGUAGES.get(script, ())) < 2:
+        return _Text(script, "", 0, 0, 0, inverted_mark=False)
     head = text[:_LANGDETECT_MAX_CHARS]
     if len(weights) > 1:  # drop the letters of other scripts (names in parentheses, ...)
         head = "".join(ch if _char_script(ch) in (None, script) else " " for ch in head)
     words = _WORD.findall(head)
-    kept = _drop_capitalised_runs(words)
-    ld_text = " ".join(kept) if sum(map(len, kept)) >= _MIN_KEPT_LETTERS else head
+    ld_text, ld_letters = head, sum(map(len, words))
+    # Asides in brackets (native names, translations) and runs of capitalised words
+    # (names, titles) are often in another language than the sentence around them.
+    for source, min_letters in ((_without_brackets(head), _MIN_PLAIN_LETTERS), (head, _MIN_KEPT_LETTERS)):
+        kept = _drop_capitalised_runs(_WORD.findall(source))
+        letters = sum(map(len, kept))
+        if letters >= min_letters:
+            ld_text, ld_letters = " ".join(kept), letters
+            break
     vi_words = latin_words = 0
     if script == "Latin":
         distinct = {word.lower() for word in words}
         latin_words = len(distinct)
         vi_words = sum(1 for word in distinct if _VI_LETTERS.search(word))
     inverted_mark = script == "Latin" and text.lstrip(_OPENING_PUNCTUATION).startswith(("¿", "¡"))
-    return _Text(script, ld_text, vi_words, latin_words, inverted_mark=inverted_mark)
+    return _Text(script, ld_text, ld_letters, vi_words, latin_words, inverted_mark=inverted_mark)
 
 
 @cache
@@ -530,11 +555,13 @@ def detect_languages(
     Devanagari -> "hi", Han -> "zh", kana -> "ja", Hangul -> "ko", Thai -> "th",
     Greek -> "el", Hebrew -> "he", ... so mixed texts (a Hindi passage with
     English names, an English passage with a Chinese name in parentheses) go by
-    their dominant script.  Latin-script texts with many distinct words spelt
-    with Vietnamese-only letters (ă đ ơ ư, stacked tone marks) are "vi"; the
-    other Latin and the Cyrillic texts are decided by langdetect, seeded with
-    ``seed``, on their first 600 characters, restricted to the languages written
-    in that script.
+    their dominant script.  Latin-script texts are "vi" when many of their
+    distinct words carry Vietnamese-only letters (ă đ ơ ư, stacked tone marks)
+    and "es" when they open with ¿ or ¡; the other Latin and the Cyrillic texts
+    are decided by langdetect, seeded with ``seed``, among the languages written
+    in that script.  langdetect reads the first 600 characters, without letters
+    of other scripts and without runs of three or more capitalised words (names
+    and titles, often foreign: a Spanish reference to an English book is Spanish).
 
     ``allowed`` (ISO 639-1 or 639-3 codes) restricts each choice to the allowed
     languages of the text's script: Arabic script is "fa" or "ur" only when
@@ -543,20 +570,30 @@ def detect_languages(
     A text whose script has no allowed language gets its unrestricted guess.
 
     Without ``allowed``, the allowed set is learnt from the texts: a first pass
-    decides every text freely, languages that are the first guess of at least
-    max(1, min(3, n // 30), ceil(n / 100)) texts are kept, and texts guessed
-    as anything else are re-decided among the kept languages.
+    decides every distinct text freely, the languages that are the first guess
+    of at least max(1, min(3, n // 30), ceil(n / 100)) of the n distinct texts
+    are kept, and the texts guessed as anything else are re-decided among them,
+    unless langdetect read at least 200 letters of them (a long French passage
+    in an English corpus stays "fr"; the strays come from short texts).
+
+    Deterministic: the same texts and seed give the same codes; equal texts get
+    equal codes (each distinct text is analysed once).
     """
-    prepared = [_prepare(text) for text in texts]
+    distinct = list(dict.fromkeys(texts))
+    prepared = [_prepare(text) for text in distinct]
     if allowed is not None:
         allowed_set = frozenset(_normalize_code(code) for code in allowed)
         if not allowed_set:
             raise ValueError("allowed must name at least one language (or be None)")
-        return [_decide(item, allowed_set, seed=seed) for item in prepared]
-
-    first = [_decide(item, None, seed=seed) for item in prepared]
-    frequent = _frequent_languages(first)
-    return [
-        lang if lang in frequent or lang == UNDETERMINED else _decide(item, frequent, seed=seed)
-        for item, lang in zip(prepared, first, strict=True)
-    ]
+        decided = [_decide(item, allowed_set, seed=seed) for item in prepared]
+    else:
+        first = [_decide(item, None, seed=seed) for item in prepared]
+        frequent = _frequent_languages(first)
+        decided = [
+            lang
+            if lang in frequent or lang == UNDETERMINED or item.ld_letters >= _RELIABLE_LETTERS
+            else _decide(item, frequent, seed=seed)
+            for item, lang in zip(prepared, first, strict=True)
+        ]
+    by_text = dict(zip(distinct, decided, strict=True))
+    return [by_text[text] for text in texts]
