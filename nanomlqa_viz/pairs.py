@@ -22,19 +22,23 @@ import plotly.graph_objects as go
 
 __all__ = [
     "ACCENT",
+    "DIVERGING",
     "METRIC_LABELS",
     "PairGrid",
     "by_language",
-    "grid_pairs",
     "language_bars",
     "pair_difference",
     "pair_heatmap",
+    "pair_long",
     "pair_matrix",
 ]
 
 ACCENT = "#2563eb"
 METRIC_LABELS: dict[str, str] = {"hit@10": "hit@10", "ndcg@10": "nDCG@10", "mrr@10": "MRR@10", "recall@100": "recall@100"}
 """The metrics the language pages offer (key in the metrics frame -> display name)."""
+
+DIVERGING = [[0.0, "#b91c1c"], [0.25, "#f0a8a8"], [0.5, "#f8fafc"], [0.75, "#9fd8ae"], [1.0, "#15803d"]]
+"""Red (negative) - near white (0) - green (positive), for differences."""
 
 Side = Literal["query", "positive"]
 _SIDE_COLUMN = {"query": "query_lang", "positive": "positive_lang"}
@@ -117,14 +121,15 @@ def by_language(table: pd.DataFrame, per_query: pd.DataFrame, *, metric: str, si
     return out
 
 
-def grid_pairs(grid: PairGrid) -> list[tuple[str, int]]:
-    """The pairs ("ql→pl") with queries, and their n, in row-major order."""
-    return [
-        (f"{ql}→{pl}", int(grid.n.loc[ql, pl]))
+def pair_long(grid: PairGrid) -> pd.DataFrame:
+    """The cells with queries, one row each: pair ("ql→pl"), query_lang, positive_lang, value, n (row-major)."""
+    rows = [
+        {"pair": f"{ql}→{pl}", "query_lang": ql, "positive_lang": pl, "value": float(grid.values.loc[ql, pl]), "n": n}
         for ql in grid.n.index
         for pl in grid.n.columns
-        if int(grid.n.loc[ql, pl]) > 0
+        if (n := int(grid.n.loc[ql, pl])) > 0
     ]
+    return pd.DataFrame(rows, columns=["pair", "query_lang", "positive_lang", "value", "n"])
 
 
 # --------------------------------------------------------------------------- figures
@@ -141,7 +146,7 @@ def _cell_text(grid: PairGrid, *, signed: bool) -> list[list[str]]:
     ]
 
 
-def pair_heatmap(grid: PairGrid, *, metric_label: str, diverging: bool = False, height: int = 430) -> go.Figure:
+def pair_heatmap(grid: PairGrid, *, metric_label: str, diverging: bool = False, height: int = 500) -> go.Figure:
     """Heatmap of a :class:`PairGrid`: query language rows, passage language columns, value and n per cell.
 
     A transparent marker sits on every cell with queries (``customdata`` = the pair) so that a
@@ -155,9 +160,9 @@ def pair_heatmap(grid: PairGrid, *, metric_label: str, diverging: bool = False, 
     if diverging:
         span = float(np.max(np.abs(finite))) if finite.size else 1.0
         span = span if span > 0 else 1.0
-        scale = {"zmin": -span, "zmax": span, "zmid": 0.0}
+        scale = {"zmin": -span, "zmax": span, "zmid": 0.0, "colorscale": DIVERGING}
     else:
-        scale = {"zmin": 0.0, "zmax": 1.0}
+        scale = {"zmin": 0.0, "zmax": 1.0, "colorscale": "RdYlGn"}
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -166,7 +171,6 @@ def pair_heatmap(grid: PairGrid, *, metric_label: str, diverging: bool = False, 
             text=_cell_text(grid, signed=diverging),
             texttemplate="%{text}",
             textfont={"size": 11},
-            colorscale="RdYlGn",
             colorbar={"title": {"text": metric_label, "side": "right"}, "thickness": 12, "len": 0.9},
             hoverinfo="skip",
             xgap=1,
@@ -197,8 +201,9 @@ def pair_heatmap(grid: PairGrid, *, metric_label: str, diverging: bool = False, 
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"title": "passage language (positive)", "type": "category", "side": "bottom", "showgrid": False},
-        yaxis={"title": "query language", "type": "category", "autorange": "reversed", "showgrid": False},
+        # fixed ranges: the click markers must not pad the axes
+        xaxis={"title": "passage language (positive)", "type": "category", "range": [-0.5, len(cols) - 0.5], "showgrid": False},
+        yaxis={"title": "query language", "type": "category", "range": [len(rows) - 0.5, -0.5], "showgrid": False},
         plot_bgcolor="#f3f4f6",
         clickmode="event+select",
     )
@@ -225,14 +230,11 @@ def language_bars(frame: pd.DataFrame, *, metric_label: str, axis_title: str, ov
         fig.add_hline(
             y=overall,
             line={"color": "#6b7280", "dash": "dash", "width": 1},
-            annotation_text=f"all {overall:.2f}",
-            annotation_position="top left",
-            annotation_font={"size": 10, "color": "#6b7280"},
         )
     top = float(frame["mean"].max()) if len(frame) else 1.0
     fig.update_layout(
-        height=280,
-        margin={"l": 10, "r": 10, "t": 24, "b": 10},
+        height=230,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
         xaxis={"title": axis_title, "type": "category"},
         yaxis={"title": metric_label, "range": [0, max(1.0, top) * 1.18]},
         showlegend=False,

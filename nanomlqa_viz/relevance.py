@@ -24,9 +24,7 @@ import numpy as np
 from nanomlqa_viz.task import Task
 
 MODES: tuple[str, ...] = ("strict", "copies", "translations")
-MODE_LABELS = MappingProxyType(
-    {"strict": "strict qrels", "copies": "+ exact copies", "translations": "+ copies & translations"}
-)
+MODE_LABELS = MappingProxyType({"strict": "strict qrels", "copies": "+ exact copies", "translations": "+ copies & translations"})
 _SPACE = re.compile(r"\s+")
 
 
