@@ -49,9 +49,21 @@ def test_export_rows_and_columns(tmp_path):
     assert main(["export", "--dataset", "demo", "--cache-dir", str(tmp_path / "c"), "--out", str(out)]) == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert rows and set(rows[0]) >= {
-        "query_id", "query_text", "query_lang", "query_script", "positive_id", "positive_lang", "positive_script",
-        "rank_reference/bm25", "rank_reference/reranking_hybrid", "rank_bm25", "rank_dense", "rank_hybrid",
-        "score_bm25", "ties_bm25", "ties_dense",
+        "query_id",
+        "query_text",
+        "query_lang",
+        "query_script",
+        "positive_id",
+        "positive_lang",
+        "positive_script",
+        "rank_reference/bm25",
+        "rank_reference/reranking_hybrid",
+        "rank_bm25",
+        "rank_dense",
+        "rank_hybrid",
+        "score_bm25",
+        "ties_bm25",
+        "ties_dense",
     }
     for row in rows:
         assert int(row["rank_bm25"]) >= 1 and int(row["rank_dense"]) >= 1
@@ -62,7 +74,9 @@ def test_export_rows_and_columns(tmp_path):
 def test_export_unwritable_target_is_one_line(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code = main(["export", "--dataset", "demo", "--cache-dir", str(tmp_path / "c"), "--skip-dense", "--out", str(blocker / "q.csv")])
+    code = main(
+        ["export", "--dataset", "demo", "--cache-dir", str(tmp_path / "c"), "--skip-dense", "--out", str(blocker / "q.csv")]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "q.csv" in err and "\n" not in err
