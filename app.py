@@ -8,7 +8,8 @@ import streamlit as st
 
 from app_common import finish_dense, load_app_data, profile_label
 from nanomlqa_viz.metrics import METRIC_KEYS
-from nanomlqa_viz.report import metrics_frame, rank_distribution
+from nanomlqa_viz.relevance import MODE_LABELS
+from nanomlqa_viz.report import metrics_frame, modes_frame, rank_distribution
 
 ACCENT = "#2563eb"
 
@@ -24,7 +25,7 @@ if data is not None:
     counts[2].metric("Distinct passage texts", f"{task.distinct_doc_texts:,}")
     counts[3].metric("Qrels", f"{task.n_qrels:,}")
 
-    st.subheader("Metrics")
+    st.subheader(f"Metrics · {MODE_LABELS[data.mode]}")
     frame = metrics_frame(data.per_query, source=task.source, split=task.split)
     frame.index = [profile_label(p) for p in frame.index]
     show_published = frame[[c for c in frame.columns if c.startswith("published")]].notna().any().any()
@@ -39,6 +40,31 @@ if data is not None:
     )
     if data.dense_pending:
         st.caption("Dense and hybrid rows appear when the dense profile is ready (progress below).")
+
+    st.subheader("Strict qrels vs exact copies vs translations")
+    modes = modes_frame(data.per_query_by_mode)
+    modes.index = [profile_label(p) for p in modes.index]
+    st.dataframe(
+        modes,
+        width="stretch",
+        column_config={
+            "n": st.column_config.NumberColumn("n", format="%d"),
+            **{c: st.column_config.NumberColumn(c, format="%.3f") for c in modes.columns if c != "n"},
+        },
+    )
+    if "translations" not in data.per_query_by_mode:
+        st.caption("The translations columns appear once the dense profile is ready (they need its embeddings).")
+    with st.expander("What the relevance modes count"):
+        st.markdown(
+            """
+The qrels mark one copy of each positive, but the corpus holds **exact copies** of it under other
+ids and its **translations** (MLQA's parallel contexts) in other languages. *strict* scores the qrels
+as published; *copies* also counts any passage whose normalised text (NFKC, whitespace collapsed)
+equals the positive's; *translations* also counts passages detected as translations of it (dense
+similarity checked by shared numbers and names), and their copies. The gap between the columns is
+the part of each profile's "failure" that is the benchmark's labelling, not the retriever.
+"""
+        )
 
     left, right = st.columns([3, 2])
     with left:
@@ -64,12 +90,16 @@ if data is not None:
             )
     with right:
         st.subheader("Languages")
-        langs = pd.DataFrame(
-            {
-                "queries": pd.Series(data.languages.query_lang).value_counts(),
-                "passages": pd.Series(data.languages.doc_lang).value_counts(),
-            }
-        ).fillna(0).astype(int)
+        langs = (
+            pd.DataFrame(
+                {
+                    "queries": pd.Series(data.languages.query_lang).value_counts(),
+                    "passages": pd.Series(data.languages.doc_lang).value_counts(),
+                }
+            )
+            .fillna(0)
+            .astype(int)
+        )
         langs.index.name = "language"
         st.dataframe(langs, width="stretch")
 

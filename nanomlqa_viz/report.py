@@ -91,3 +91,16 @@ def rank_distribution(table: pd.DataFrame, profiles: list[str]) -> pd.DataFrame:
         ranks = table[f"rank_{name}"].dropna().astype(int)
         parts.append(pd.DataFrame({"profile": name, "rank": ranks.to_numpy()}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["profile", "rank"])
+
+
+def modes_frame(
+    per_query_by_mode: Mapping[str, Mapping[str, pd.DataFrame]], *, metrics: tuple[str, ...] = ("hit@10", "ndcg@10", "recall@100")
+) -> pd.DataFrame:
+    """One row per profile, one column per (metric, relevance mode): the labelling effect at a glance."""
+    columns: dict[str, pd.Series] = {}
+    for metric in metrics:
+        for mode, per_query in per_query_by_mode.items():
+            columns[f"{metric} · {mode}"] = pd.Series({name: frame[metric].mean() for name, frame in per_query.items()})
+    frame = pd.DataFrame(columns)
+    frame.insert(0, "n", pd.Series({name: len(f) for name, f in next(iter(per_query_by_mode.values())).items()}))
+    return frame

