@@ -152,10 +152,8 @@ def _metrics_by_mode(
     key: tuple, _ctx: ProfileContext, _profiles: dict[str, RankedProfile], _explanations: Explanations | None
 ) -> dict[str, dict[str, pd.DataFrame]]:
     """mode → profile → per-query metrics; copies need only the texts, translations the dense model."""
-    if _explanations is not None:
-        return metrics_by_mode(_ctx, _profiles, _explanations.groups)
-    by_mode = metrics_by_mode(_ctx, _profiles, passage_groups(_ctx.task.doc_texts))
-    return {m: by_mode[m] for m in ("strict", "copies")}
+    groups = _explanations.groups if _explanations is not None else passage_groups(_ctx.task.doc_texts)
+    return metrics_by_mode(_ctx, _profiles, groups)
 
 
 def _choose_model() -> str:

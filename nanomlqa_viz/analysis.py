@@ -73,9 +73,7 @@ def profile_query_metrics(
     return pd.DataFrame(rows, index=pd.Index(task.query_ids, name="query_id"), columns=list(METRIC_KEYS))
 
 
-def reference_query_metrics(
-    task: Task, config: str, *, qrels: Mapping[str, frozenset[str]] | None = None
-) -> pd.DataFrame:
+def reference_query_metrics(task: Task, config: str, *, qrels: Mapping[str, frozenset[str]] | None = None) -> pd.DataFrame:
     """Per-query metrics of one of the dataset's candidate subsets (real ranks only)."""
     per_query = ranking_metrics(task.candidates[config].lists, task.qrels if qrels is None else qrels, task.query_ids)
     return pd.DataFrame.from_dict(per_query, orient="index", columns=list(METRIC_KEYS)).rename_axis("query_id")

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(args: argparse.Namespace, *, progress: bool):
+def _open(args: argparse.Namespace, *, progress: bool, explain: bool = False):
     from nanomlqa_viz.analysis import detect_task_languages
     from nanomlqa_viz.cache import ArrayCache
     from nanomlqa_viz.loader import load_task
@@ -74,9 +74,15 @@ def _open(args: argparse.Namespace, *, progress: bool):
             if bar is not None:
                 bar.close()
         profiles["hybrid"] = hybrid_profile(ctx, profiles["bm25"], profiles["dense"])
+    analysis = None
+    if explain:
+        from nanomlqa_viz.explain import failure_analysis
+
+        model = str(profiles["dense"].description["model"]) if "dense" in profiles else None
+        analysis = failure_analysis(ctx, languages, profiles, model=model)
     if ctx.cache.disabled_reason:
         print(f"note: {ctx.cache.disabled_reason}", file=sys.stderr)
-    return task, languages, profiles
+    return task, languages, profiles, analysis
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -95,18 +101,18 @@ def run(args: argparse.Namespace) -> int:
     from nanomlqa_viz.report import build_report, export_frame
 
     if args.command == "precompute":
-        task, _, profiles = _open(args, progress=True)
+        task, _, profiles, _ = _open(args, progress=True)
         print(f"cached {', '.join(profiles)} for {task.label} ({task.n_queries} queries × {task.n_docs} passages)")
         return 0
-    task, languages, profiles = _open(args, progress=False)
+    task, languages, profiles, analysis = _open(args, progress=False, explain=True)
     if args.command == "report":
-        report = build_report(task, languages=languages, profiles=profiles)
+        report = build_report(task, languages=languages, profiles=profiles, analysis=analysis)
         if args.json:
             print(json.dumps(report, ensure_ascii=False, indent=1))
         else:
             print(_report_text(report))
         return 0
-    frame = export_frame(task, languages=languages, profiles=profiles)
+    frame = export_frame(task, languages=languages, profiles=profiles, analysis=analysis)
     out = Path(args.out)
     try:
         _write_atomically(out, frame.to_csv(index=False))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -373,3 +373,49 @@ def scatter_figure(
         plot_bgcolor="white",
     )
     return fig
+
+
+FOUND = "found (top 10)"
+FOUND_OTHER_VERSION = "a copy or translation was found instead"
+FAILURE_REASONS: tuple[str, ...] = (FOUND, FOUND_OTHER_VERSION, *REASONS)
+"""Every label :func:`bm25_reasons` gives, from "not a failure" to "could match"."""
+
+
+def bm25_reasons(
+    task: Task,
+    *,
+    index: BM25Index,
+    bm25: RankedProfile,
+    relevant: Mapping[str, frozenset[str]] | None = None,
+    k: int = 10,
+) -> pd.DataFrame:
+    """A reason for every query: found; a copy/translation found instead; or :func:`token_evidence`'s.
+
+    ``relevant``: the positives with their exact copies and translations (the ``translations``
+    relevance mode); without it only the strict positives count.
+    """
+    rows = []
+    for qi, query_id in enumerate(task.query_ids):
+        positive = task.first_positive(query_id)
+        if positive is None:
+            continue
+        di = task.doc_index[positive]
+        rank = bm25.rank_info(qi, di).rank
+        versions = (relevant or {}).get(query_id, frozenset()) - task.positives(query_id)
+        top = {int(d) for d in bm25.top(qi, k)}
+        if rank <= k:
+            reason, evidence = FOUND, None
+        elif any(task.doc_index[d] in top for d in versions):
+            reason, evidence = FOUND_OTHER_VERSION, None
+        else:
+            evidence = token_evidence(index, task.query_texts[qi], di, top_doc_index=distractor_index(task, bm25, qi))
+            reason = evidence.reason
+        rows.append(
+            {
+                "query_id": query_id,
+                "bm25_rank": rank,
+                "reason": reason,
+                "shared_tokens": _fmt_shared(evidence.shared) if evidence else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=["query_id", "bm25_rank", "reason", "shared_tokens"])

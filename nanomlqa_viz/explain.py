@@ -96,7 +96,7 @@ def metrics_by_mode(
     """mode → profile (computed and ``reference/<config>``) → per-query metrics."""
     task = ctx.task
     out: dict[str, dict[str, pd.DataFrame]] = {}
-    modes = MODES if groups is not None else ("strict",)
+    modes = [m for m in MODES if groups is not None and (m != "translations" or groups.translations_known)] or ["strict"]
     for mode in modes:
         qrels = expanded_qrels(task, groups, mode=mode) if groups is not None else task.qrels
         per = {f"reference/{c}": reference_query_metrics(task, c, qrels=qrels) for c in task.candidates}
@@ -143,3 +143,49 @@ def beaten_by(task, explanations: Explanations, profile: RankedProfile, query_id
     for d in profile.top(qi, min(above, limit)):
         counts[explanations.label(int(d), p)] += 1
     return counts
+
+
+@dataclass(frozen=True, eq=False)
+class FailureAnalysis:
+    """Everything issue-level "why did it fail" figures need, computed once per task and model."""
+
+    groups: PassageGroups
+    explanations: Explanations | None  # None without a dense profile (no translations then)
+    by_mode: dict[str, dict[str, pd.DataFrame]]
+    audit: pd.DataFrame
+    bm25_reasons: pd.DataFrame
+
+
+def failure_analysis(
+    ctx: ProfileContext, languages: TextLanguages, profiles: Mapping[str, RankedProfile], *, model: str | None
+) -> FailureAnalysis:
+    from nanomlqa_viz.audit import label_audit
+    from nanomlqa_viz.bm25 import build_bm25_index
+    from nanomlqa_viz.cross_script import bm25_reasons
+
+    explanations = build_explanations(ctx, languages, model=model) if "dense" in profiles and model else None
+    groups = explanations.groups if explanations else passage_groups(ctx.task.doc_texts)
+    mode = "translations" if explanations else "copies"
+    reasons = bm25_reasons(
+        ctx.task,
+        index=build_bm25_index(ctx.task.doc_texts),
+        bm25=profiles["bm25"],
+        relevant=expanded_qrels(ctx.task, groups, mode=mode),
+    )
+    return FailureAnalysis(
+        groups=groups,
+        explanations=explanations,
+        by_mode=metrics_by_mode(ctx, profiles, groups),
+        audit=label_audit(ctx.task, profiles, groups),
+        bm25_reasons=reasons,
+    )
+
+
+def duplicate_stats(task, groups: PassageGroups) -> dict[str, float]:
+    """distinct_document_texts, positives_with_copies, mean_copies_per_positive (other ids, same text)."""
+    copies = [len(groups.copies_of(task.doc_index[p])) - 1 for q in task.query_ids if (p := task.first_positive(q))]
+    return {
+        "distinct_document_texts": task.distinct_doc_texts,
+        "positives_with_copies": sum(1 for c in copies if c > 0),
+        "mean_copies_per_positive": float(np.mean(copies)) if copies else 0.0,
+    }

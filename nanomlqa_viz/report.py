@@ -14,7 +14,9 @@ from nanomlqa_viz.analysis import (
     reference_query_metrics,
     summary_metrics,
 )
+from nanomlqa_viz.explain import FailureAnalysis, duplicate_stats
 from nanomlqa_viz.ranking import RankedProfile
+from nanomlqa_viz.relevance import expanded_qrels
 from nanomlqa_viz.task import Task
 
 EXPORT_BASE_COLUMNS = (
@@ -35,8 +37,14 @@ def metrics_by_profile(task: Task, profiles: Mapping[str, RankedProfile]) -> dic
     return out
 
 
-def build_report(task: Task, *, languages: TextLanguages, profiles: Mapping[str, RankedProfile]) -> dict[str, object]:
-    return {
+def build_report(
+    task: Task,
+    *,
+    languages: TextLanguages,
+    profiles: Mapping[str, RankedProfile],
+    analysis: FailureAnalysis | None = None,
+) -> dict[str, object]:
+    report = {
         "dataset": task.source,
         "split": task.split,
         "source_kind": task.source_kind,
@@ -55,16 +63,64 @@ def build_report(task: Task, *, languages: TextLanguages, profiles: Mapping[str,
         "metrics": metrics_by_profile(task, profiles),
         "profiles": {name: dict(p.description) for name, p in profiles.items()},
     }
+    if analysis is not None:
+        report["relevance_modes"] = {
+            mode: {name: summary_metrics(frame) for name, frame in per.items()} for mode, per in analysis.by_mode.items()
+        }
+        report["duplicates"] = duplicate_stats(task, analysis.groups)
+        report["label_audit"] = [
+            {"query_id": row.query_id, "confidence": float(row.confidence)} for row in analysis.audit.itertuples()
+        ]
+        report["bm25_reasons"] = dict(Counter(analysis.bm25_reasons["reason"]).most_common())
+    return report
 
 
-def export_frame(task: Task, *, languages: TextLanguages, profiles: Mapping[str, RankedProfile]) -> pd.DataFrame:
+def export_frame(
+    task: Task,
+    *,
+    languages: TextLanguages,
+    profiles: Mapping[str, RankedProfile],
+    analysis: FailureAnalysis | None = None,
+) -> pd.DataFrame:
     """One row per query, the columns of ``export`` in a fixed order."""
     table = query_table(task, languages, profiles)
     columns = list(EXPORT_BASE_COLUMNS)
     columns += [f"rank_reference/{c}" for c in task.candidates]
     for prefix in ("rank", "score", "ties"):
         columns += [f"{prefix}_{name}" for name in profiles]
-    return table[columns]
+    out = table[columns].copy()
+    if analysis is None:
+        return out
+    copies = expanded_qrels(task, analysis.groups, mode="copies")
+    translations = expanded_qrels(task, analysis.groups, mode="translations") if analysis.explanations else copies
+    family = {q: {"copies": copies.get(q, frozenset()), "translations": translations.get(q, frozenset())} for q in task.query_ids}
+    out["copies_of_positive"] = [len(family[q]["copies"] - task.positives(q)) for q in task.query_ids]
+    out["translations_of_positive"] = [
+        len({analysis.groups.copy_group[task.doc_index[d]] for d in family[q]["translations"] - family[q]["copies"]})
+        for q in task.query_ids
+    ]
+    out["translation_ids"] = [";".join(sorted(family[q]["translations"] - family[q]["copies"])) for q in task.query_ids]
+    for kind in ("copy", "translation"):
+        key = "copies" if kind == "copy" else "translations"
+        for name, profile in profiles.items():
+            out[f"best_rank_any_{kind}_{name}"] = pd.array(
+                [_best_rank(task, profile, qi, family[q][key]) for qi, q in enumerate(task.query_ids)], dtype="Int64"
+            )
+        for config, subset in task.candidates.items():
+            out[f"best_rank_any_{kind}_reference/{config}"] = pd.array(
+                [next((r for r, d in enumerate(subset.ranking(q), 1) if d in family[q][key]), None) for q in task.query_ids],
+                dtype="Int64",
+            )
+    reasons = analysis.bm25_reasons.set_index("query_id")["reason"]
+    out["bm25_reason"] = [reasons.get(q, "") for q in task.query_ids]
+    audit = analysis.audit.set_index("query_id")["confidence"] if len(analysis.audit) else pd.Series(dtype=float)
+    out["label_suspect"] = [q in audit.index for q in task.query_ids]
+    out["label_suspect_confidence"] = [float(audit[q]) if q in audit.index else 0.0 for q in task.query_ids]
+    return out
+
+
+def _best_rank(task: Task, profile: RankedProfile, qi: int, docs: frozenset[str]) -> int | None:
+    return min((profile.rank_info(qi, task.doc_index[d]).rank for d in docs), default=None)
 
 
 def metrics_frame(per_query: Mapping[str, pd.DataFrame], *, source: str, split: str) -> pd.DataFrame:

@@ -80,3 +80,32 @@ def test_export_unwritable_target_is_one_line(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "q.csv" in err and "\n" not in err
+
+
+def test_report_explains_failures_on_demo(capsys, tmp_path):
+    report = _report(capsys, "--dataset", "demo", "--cache-dir", str(tmp_path))
+    modes = report["relevance_modes"]
+    assert set(modes) == {"strict", "copies", "translations"}
+    assert modes["strict"] == report["metrics"]
+    for name in ("bm25", "dense", "hybrid"):
+        assert modes["strict"][name]["hit@10"] <= modes["copies"][name]["hit@10"] <= modes["translations"][name]["hit@10"]
+        assert modes["strict"][name]["hit@100"] <= modes["translations"][name]["hit@100"]
+    dup = report["duplicates"]
+    assert dup["positives_with_copies"] == report["counts"]["queries"], "the demo copies every positive"
+    assert 1.0 <= dup["mean_copies_per_positive"] <= 3.0
+    assert all(0 < row["confidence"] <= 1 for row in report["label_audit"])
+    assert sum(report["bm25_reasons"].values()) == report["counts"]["queries"]
+
+
+def test_export_explanation_columns(tmp_path):
+    out = tmp_path / "q.csv"
+    assert main(["export", "--dataset", "demo", "--cache-dir", str(tmp_path / "c"), "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    for row in rows:
+        assert int(row["copies_of_positive"]) >= 1
+        assert int(row["translations_of_positive"]) >= 1
+        ids = row["translation_ids"].split(";")
+        assert row["positive_id"] not in ids and len(ids) >= int(row["translations_of_positive"])
+        assert int(row["best_rank_any_copy_dense"]) <= int(row["rank_dense"])
+        assert int(row["best_rank_any_translation_dense"]) <= int(row["best_rank_any_copy_dense"])
+        assert row["bm25_reason"] and row["label_suspect"] in {"True", "False"}
