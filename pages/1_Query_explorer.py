@@ -25,10 +25,12 @@ from app_common import (
     set_param,
 )
 from nanomlqa_viz import explorer as ex
+from nanomlqa_viz.explain import beaten_by, label_rows
 from nanomlqa_viz.tokenizer import tokenize
 
 PAGE_SIZE = 50
 TOP_K = 10
+LABEL_COLOURS = {"copy": "green", "translation": "green", "same topic": "orange", "other": "gray"}
 SNIPPET_CHARS = 420  # the positive, above the columns
 COLUMN_SNIPPET_CHARS = 170
 MAX_TEXT_PARAM = 200
@@ -116,6 +118,8 @@ def _passage_row(row: pd.Series, tokens: frozenset[str]) -> None:
             head += f" {row['score']:.4g}"
         if row["beats_positive"]:
             head += " ▲"
+            if row.get("label"):
+                head += f" :{LABEL_COLOURS[row['label']]}-badge[{escape_markdown(row['label'])}]"
         if row["is_positive"]:
             head += " :blue-badge[positive]"
         st.markdown(head)
@@ -375,7 +379,11 @@ def _query_view(data: AppData, query_id: str) -> None:
         )
         for name in names
     }
+    explanations = data.analysis.explanations if data.analysis else None
+    if explanations is not None:
+        frames = {name: label_rows(frame, task, explanations, query_id) for name, frame in frames.items()}
     _comparison(data, row, frames)
+    _beaten_by(data, query_id)
 
     if data.dense_pending:
         st.caption("Dense and hybrid columns appear when the dense profile is ready (progress at the bottom).")
@@ -395,7 +403,10 @@ def _query_view(data: AppData, query_id: str) -> None:
   (hybrid: best single-list rank, then corpus id), and a tied rank is shown as the interval it could
   take (`2–9,731`). A reference subset's rank is the position in the dataset's candidate list; it has
   no score.
-- **▲** — the passage ranks above the (best) positive. **positive** marks a relevant passage.
+- **▲** — the passage ranks above the (best) positive. **positive** marks a relevant passage. A
+  passage above the positive is labelled **copy** (same text, other id), **translation** (a version
+  of the positive in another language, detected from text), **same topic** (unusually similar to the
+  positive or one of its translations: another paragraph of the same article, typically) or **other**.
 - **Pinned row** — when the positive is below the top 10 it follows the list at its true rank. In a
   reference subset it may be *not in list*, or an *injected entry (not a rank)*: the dataset builder
   appended the positive after the last real rank, and that entry is never counted.
@@ -405,6 +416,20 @@ def _query_view(data: AppData, query_id: str) -> None:
 - **Overlap@10** — passages two profiles share in their top 10.
 """
         )
+
+
+def _beaten_by(data: AppData, query_id: str) -> None:
+    """Per computed profile: how many passages above the positive are copies, translations, same topic."""
+    explanations = data.analysis.explanations if data.analysis else None
+    if explanations is None:
+        st.caption("Labels of the passages above the positive (copy / translation / same topic) appear with the dense profile.")
+        return
+    counts = pd.DataFrame(
+        {profile_label(name): beaten_by(data.task, explanations, data.profiles[name], query_id) for name in data.computed}
+    ).T
+    counts.insert(0, "above positive", counts.sum(axis=1))
+    st.markdown("**What beat the positive** (every passage ranked above it, first 1,000)")
+    st.dataframe(counts, width="content", column_config={c: st.column_config.NumberColumn(c, format="%d") for c in counts})
 
 
 def _comparison(data: AppData, row: pd.Series, frames: dict[str, pd.DataFrame]) -> None:
