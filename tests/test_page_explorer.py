@@ -135,6 +135,7 @@ def test_dense_still_computing_shows_what_exists(app, demo_table, monkeypatch):
         raise DatasetError("test encoder", "not available in this test")
 
     monkeypatch.setattr(app_common, "dense_profile", no_dense)
+    monkeypatch.setenv("NANOMLQA_DENSE_MODEL", "test-pending-model")  # a URL may only name a configured model
     task, table = demo_table
     query_id = table["query_id"].iloc[0]
     at = app(query=query_id, model="test-pending-model", outcome="dense-not-bm25", refs=next(iter(task.candidates)))
