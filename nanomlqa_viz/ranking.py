@@ -74,6 +74,8 @@ class RankedProfile:
     def top(self, qi: int, k: int) -> np.ndarray:
         """The best ``k`` document indices for query ``qi``, best first."""
         k = min(k, self.n_docs)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64)
         row = self.scores[qi]
         if k < self.n_docs:
             # everything scoring at least the k-th best score, then exact ordering of those

@@ -23,6 +23,7 @@ def test_ties_break_by_id_and_report_interval():
     assert p.rank_info(0, 2).interval() == "1"
     assert [ids[i] for i in p.order(0)] == ["d4", "d1", "d2", "d3"]
     assert list(p.top(0, 2)) == list(p.order(0)[:2])
+    assert list(p.top(0, 0)) == [] and list(p.top(0, 99)) == list(p.order(0))
 
 
 def test_secondary_key_comes_before_id():
