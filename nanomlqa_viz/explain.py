@@ -13,7 +13,7 @@ Built from the texts and the dense model's passage embeddings, never from ids:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,15 +49,26 @@ class Explanations:
 
     def label(self, doc: int, positive: int) -> str:
         """copy / translation / same topic / other, of ``doc`` relative to ``positive``."""
+        return self.labels([doc], positive)[0]
+
+    def labels(self, docs: Sequence[int], positive: int) -> list[str]:
+        """:meth:`label` for many documents at once (one matrix product)."""
+        docs = np.asarray(docs, dtype=np.int64)
+        if docs.size == 0:
+            return []
         g = self.groups
-        if g.copy_group[doc] == g.copy_group[positive]:
-            return "copy"
-        if g.translation_group[positive] >= 0 and g.translation_group[doc] == g.translation_group[positive]:
-            return "translation"
-        versions = [positive, *g.translations_of(positive)[:50].tolist()]
-        if max(self.similarity_z(v, doc) for v in versions) >= SAME_TOPIC_Z:
-            return "same topic"
-        return "other"
+        versions = np.asarray([positive, *g.translations_of(positive)[:50].tolist()], dtype=np.int64)
+        v_rows = self.row_of_doc[versions]
+        cos = self.embeddings[self.row_of_doc[docs]] @ self.embeddings[v_rows].T  # (docs, versions)
+        z = (cos - self.row_mean[v_rows]) / np.maximum(self.row_std[v_rows], 1e-9)
+        same_topic = z.max(axis=1) >= SAME_TOPIC_Z
+        copy = g.copy_group[docs] == g.copy_group[positive]
+        t = g.translation_group[positive]
+        translation = (g.translation_group[docs] == t) & (t >= 0)
+        return [
+            "copy" if c else "translation" if tr else "same topic" if st else "other"
+            for c, tr, st in zip(copy, translation, same_topic)
+        ]
 
 
 def build_explanations(ctx: ProfileContext, languages: TextLanguages, *, model: str) -> Explanations:
@@ -126,9 +137,10 @@ def label_rows(frame: pd.DataFrame, task, explanations: Explanations, query_id: 
         out["label"] = ""
         return out
     p = task.doc_index[positive]
-    out["label"] = [
-        explanations.label(task.doc_index[d], p) if beats else "" for d, beats in zip(out["doc_id"], out["beats_positive"])
-    ]
+    beats = out["beats_positive"].to_numpy(dtype=bool)
+    labels = explanations.labels([task.doc_index[d] for d in out["doc_id"][beats]], p)
+    out["label"] = ""
+    out.loc[beats, "label"] = labels
     return out
 
 
@@ -140,8 +152,8 @@ def beaten_by(task, explanations: Explanations, profile: RankedProfile, query_id
         return counts
     qi, p = task.query_index[query_id], task.doc_index[positive]
     above = profile.rank_info(qi, p).rank - 1
-    for d in profile.top(qi, min(above, limit)):
-        counts[explanations.label(int(d), p)] += 1
+    for label in explanations.labels(profile.top(qi, min(above, limit)), p):
+        counts[label] += 1
     return counts
 
 
