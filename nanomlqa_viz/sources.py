@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -51,11 +52,19 @@ def hub_reachable(*, timeout_s: float = HUB_PROBE_TIMEOUT_S) -> bool:
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     parsed = urlparse(endpoint)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parsed.hostname or "", port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
+    result: list[bool] = []
+
+    def probe() -> None:  # name lookup has no timeout of its own: run it where we can stop waiting
+        try:
+            with socket.create_connection((parsed.hostname or "", port), timeout=timeout_s):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, name="hub-probe", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    return bool(result and result[0])
 
 
 def hub_mirror_dir(cache_dir: Path, source: str, split: str) -> Path:
