@@ -42,7 +42,7 @@ if data is not None:
         st.caption("Dense and hybrid rows appear when the dense profile is ready (progress below).")
 
     st.subheader("Strict qrels vs exact copies vs translations")
-    modes = modes_frame(data.per_query_by_mode)
+    modes = modes_frame(data.per_query_by_mode, metrics=("hit@10", "ndcg@10"))
     modes.index = [profile_label(p) for p in modes.index]
     st.dataframe(
         modes,
@@ -66,7 +66,7 @@ the part of each profile's "failure" that is the benchmark's labelling, not the 
 """
         )
 
-    left, right = st.columns([3, 2])
+    left, right = st.columns([5, 2])
     with left:
         st.subheader("Where the positive ranks")
         names = [*data.computed, *data.references]
@@ -77,11 +77,11 @@ the part of each profile's "failure" that is the benchmark's labelling, not the 
             dist["profile"] = dist["profile"].map(profile_label)
             fig = px.ecdf(dist, x="rank", color="profile", log_x=True, ecdfnorm="percent")
             fig.update_layout(
-                height=360,
+                height=380,
                 margin={"l": 10, "r": 10, "t": 10, "b": 10},
                 xaxis_title="rank of the positive (log scale)",
-                yaxis_title="% of its queries with the positive at or above this rank",
-                legend_title_text="",
+                yaxis_title="% of queries, positive at or above",
+                legend={"title_text": "", "orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
             )
             st.plotly_chart(fig, width="stretch")
             st.caption(
