@@ -8,6 +8,7 @@ cache folder and dense model, so a filter change recomputes nothing.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -297,6 +298,7 @@ def bm25_index(data: AppData):
     return _bm25_index(data.ctx.fingerprint, data.ctx)
 
 
+_AUTOLINK = re.compile(r"(?i)(:)(//)|(www)(\.)")  # what markdown would autolink
 _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>~:$&=\"'/@^%;")
 
 
@@ -304,6 +306,9 @@ def escape_markdown(text: str) -> str:
     """Text that ``st.markdown`` shows literally: every ASCII punctuation mark backslash-escaped.
 
     Streamlit never renders raw HTML without ``unsafe_allow_html``; escaping also stops markdown
-    links, images, emphasis and directives such as ``:red[...]`` from taking effect.
+    links, images, emphasis and directives such as ``:red[...]`` from taking effect, and a word
+    joiner (U+2060, invisible) inside ``://`` and ``www.`` stops bare URLs from becoming links.
     """
+    # bare URLs would still be autolinked: a word joiner inside "://" and "www." keeps them visible and inert
+    text = _AUTOLINK.sub(lambda m: "\u2060".join(g for g in m.groups() if g), text)
     return "".join(f"\\{c}" if c in _MARKDOWN_SPECIAL else c for c in text).replace("\n", "  \n")

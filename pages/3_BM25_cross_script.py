@@ -41,7 +41,8 @@ ANY = "any"
 
 
 def url_int(name: str, *, default: int, low: int, high: int) -> int:
-    """An integer URL parameter; anything unparsable or out of [low, high] gives the default."""
+    """An integer URL parameter; anything unparsable or out of [low, high] gives the default, itself capped to it."""
+    default = min(max(default, low), high)
     try:
         value = int(st.query_params.get(name, default))
     except (TypeError, ValueError):

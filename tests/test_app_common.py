@@ -1,0 +1,48 @@
+"""The app's shared layer: escaping, URL validation, small corpora on every page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_common import escape_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_escape_markdown_neutralises_markup_and_links():
+    text = "**bold** [link](http://x.invalid) ![img](x) :red[red] <script>a()</script> see https://a.invalid www.b.org"
+    out = escape_markdown(text)
+    for raw in ("**", "[link]", "![", ":red[", "<script>"):
+        assert raw not in out
+    assert "://" not in out and "www." not in out, "bare URLs are not autolinked"
+    assert out.replace("\\", "").replace("\u2060", "") == text, "nothing but escapes and word joiners is added"
+
+
+@pytest.mark.parametrize("page", ["app.py", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))])
+def test_every_page_renders_on_a_six_passage_corpus(page, tiny_folder, tmp_path, monkeypatch):
+    """Defaults sized for 10,000 passages (rank thresholds, top-k) must not break a tiny corpus."""
+    monkeypatch.setenv("NANOMLQA_DATASET", str(tiny_folder))
+    monkeypatch.setenv("NANOMLQA_CACHE_DIR", str(tmp_path / "cache"))
+    at = AppTest.from_file(str(ROOT / page), default_timeout=180).run()
+    if not at.exception:  # the first run may have encoded the dense profile and asked for a rerun
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_url_cannot_name_an_unconfigured_source(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("NANOMLQA_DATASET", "demo")
+    monkeypatch.setenv("NANOMLQA_CACHE_DIR", str(tmp_path))
+    AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()  # warm: no dense rerun below
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["dataset"] = "/etc"
+    at.query_params["model"] = "/tmp/some/model"
+    at.run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.sidebar.warning)
+    assert "not a configured source" in warnings and "not a configured one" in warnings
+    assert at.sidebar.selectbox[0].value == "demo"
+    assert at.sidebar.text_input(key="model_input").value != "/tmp/some/model"
