@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from page_util import run_page
 from streamlit.testing.v1 import AppTest
 
 from nanomlqa_viz.sources import DEMO_PATH
@@ -26,18 +27,6 @@ def demo_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-def run(script: Path = AUDIT, **params: str) -> AppTest:
-    at = AppTest.from_file(str(script), default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    # the first run of a fresh cache computes the dense profile and reruns; make sure it is there
-    if any("being computed" in i.value for i in at.info):
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def flagged_frame(at: AppTest):
     """The flagged-queries table (the one with a confidence column), or None when the list is empty."""
     frames = [f.value for f in at.dataframe if "confidence" in f.value.columns]
@@ -53,7 +42,7 @@ def markdown_text(at: AppTest) -> str:
 
 
 def test_audit_page_renders_table_or_empty_message(demo_env):
-    at = run()
+    at = run_page(AUDIT)
     assert at.title[0].value == "Label audit"
     assert not at.error
     frame = flagged_frame(at)
@@ -67,13 +56,13 @@ def test_audit_page_renders_table_or_empty_message(demo_env):
     assert [e for e in at.expander if e.label == "How the audit flags a query"]
     if frame is not None and len(frame):
         qid = frame["query_id"].iloc[0]
-        at = run(query=qid)
+        at = run_page(AUDIT, query=qid)
         text = markdown_text(at)
         assert "Dataset's positive" in text and "Agreed best candidate" in text
 
 
 def test_unknown_query_in_the_url_warns(demo_env):
-    at = run(query="no-such-query<b>")
+    at = run_page(AUDIT, query="no-such-query<b>")
     assert not at.exception
     assert any("is not in" in w.value for w in at.warning)
 
@@ -112,7 +101,7 @@ def test_swapped_positives_are_listed(monkeypatch, tmp_path):
     st.cache_data.clear()
     st.cache_resource.clear()
     try:
-        at = run()
+        at = run_page(AUDIT)
         assert not at.error
         frame = flagged_frame(at)
         assert frame is not None, [i.value for i in at.info]
@@ -120,7 +109,7 @@ def test_swapped_positives_are_listed(monkeypatch, tmp_path):
         qid, wrong = next(iter(swapped.items()))
         assert frame.set_index("query_id").loc[qid, "positive_id"] == wrong
         # opening one shows the question, both passages and the relation of the candidate
-        at = run(query=qid)
+        at = run_page(AUDIT, query=qid)
         text = markdown_text(at)
         assert "Dataset's positive" in text and "Agreed best candidate" in text
         assert wrong in text and frame.set_index("query_id").loc[qid, "candidate_id"] in text
@@ -145,12 +134,12 @@ def test_swapped_positives_are_listed(monkeypatch, tmp_path):
 def test_without_dense_the_list_uses_copies_only(demo_env, monkeypatch):
     """A dense model that cannot load: BM25 alone, translations unknown, the page still lists and opens queries."""
     monkeypatch.setenv("NANOMLQA_DENSE_MODEL", str(demo_env / "no-such-model"))
-    at = run()
+    at = run_page(AUDIT)
     assert any("Dense profile unavailable" in e.value for e in at.error)
     assert any("translations are not known yet" in i.value for i in at.info)
     frame = flagged_frame(at)
     assert frame is not None and len(frame) > 0  # BM25 alone misses every cross-script positive of the demo
     assert "best_rank_dense" not in frame.columns and frame["dense_margin"].isna().all()
-    at = run(query=frame["query_id"].iloc[0])
+    at = run_page(AUDIT, query=frame["query_id"].iloc[0])
     text = markdown_text(at)
     assert "Dataset's positive" in text and "relation unknown" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_util import by_label, run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,30 +21,12 @@ def demo_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-def run(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    # the first run of a fresh cache computes the dense profile and reruns; make sure it is there
-    if any("being computed" in i.value for i in at.info):
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def by_label(widgets, label: str):
-    found = [w for w in widgets if w.label == label]
-    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
-    return found[0]
-
-
 def plotly_figures(at: AppTest) -> list[str]:
     return [el.proto.spec for el in at.get("plotly_chart")]
 
 
 def test_pairs_page_renders_and_follows_selectors(demo_env):
-    at = run(PAIRS)
+    at = run_page(PAIRS)
     assert at.title[0].value == "Language pairs"
     assert not at.error
     specs = plotly_figures(at)
@@ -65,7 +48,7 @@ def test_pairs_page_renders_and_follows_selectors(demo_env):
 
 
 def test_pairs_page_reads_and_validates_the_url(demo_env):
-    at = run(PAIRS, profile="reference/bm25", metric="ndcg@10", a="bogus")
+    at = run_page(PAIRS, profile="reference/bm25", metric="ndcg@10", a="bogus")
     assert by_label(at.selectbox, "Profile").value == "reference/bm25"
     assert by_label(at.selectbox, "Metric").value == "ndcg@10"
     assert by_label(at.selectbox, "Profile A").value == "dense"  # unknown value: the default
@@ -75,7 +58,7 @@ def test_pairs_page_reads_and_validates_the_url(demo_env):
 
 
 def test_bm25_page_renders_with_quadrant_or_message(demo_env):
-    at = run(BM25)
+    at = run_page(BM25)
     assert at.title[0].value.startswith("BM25 vs dense")
     assert not at.error
     specs = plotly_figures(at)
@@ -94,10 +77,10 @@ def test_bm25_page_renders_with_quadrant_or_message(demo_env):
 
 
 def test_bm25_page_validates_url_thresholds(demo_env):
-    at = run(BM25, dense_top="abc", bm25_beyond="-5")
+    at = run_page(BM25, dense_top="abc", bm25_beyond="-5")
     assert by_label(at.number_input, "Dense finds it: dense rank ≤").value == 10
     assert by_label(at.number_input, "BM25 does not: BM25 rank >").value == 100
-    at = run(BM25, dense_top="20", bm25_beyond="5")
+    at = run_page(BM25, dense_top="20", bm25_beyond="5")
     assert by_label(at.number_input, "Dense finds it: dense rank ≤").value == 20
     assert by_label(at.number_input, "BM25 does not: BM25 rank >").value == 5
 
@@ -128,7 +111,7 @@ def queries_by_reason(at: AppTest):
 def test_bm25_page_gives_a_reason_for_every_query(demo_env):
     from nanomlqa_viz.cross_script import FAILURE_REASONS, FOUND, FOUND_OTHER_VERSION
 
-    at = run(BM25)
+    at = run_page(BM25)
     assert any(h.value == "Why BM25 fails, every query" for h in at.subheader)
     overview = [f.value for f in at.dataframe if FOUND in f.value.index]
     assert overview, "no reason counts over all queries"
@@ -149,7 +132,7 @@ def test_bm25_page_gives_a_reason_for_every_query(demo_env):
     assert len(rows) == int(counts.loc[FOUND_OTHER_VERSION, "n"])
     assert set(rows["reason"]) <= {FOUND_OTHER_VERSION}
     # an unknown reason in the URL falls back to all queries
-    at = run(BM25, reason="bogus")
+    at = run_page(BM25, reason="bogus")
     assert by_label(at.selectbox, "Reason").value == "any"
     assert "reason" not in at.query_params
     assert len(queries_by_reason(at)) == 50

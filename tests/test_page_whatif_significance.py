@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_util import by_label, run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,24 +21,6 @@ def demo_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-def run(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    # the first run of a fresh cache computes the dense profile and reruns; make sure it is there
-    if any("being computed" in i.value for i in at.info):
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def by_label(widgets, label: str):
-    found = [w for w in widgets if w.label == label]
-    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
-    return found[0]
-
-
 def url(at: AppTest, name: str) -> str | None:
     """A URL parameter after a run (AppTest keeps a str or a one-element list, depending on how it was set)."""
     value = at.query_params.get(name)
@@ -49,7 +32,7 @@ def metric_value(at: AppTest, label: str) -> str:
 
 
 def test_whatif_renders_and_sliders_move_the_metric_and_the_positive(demo_env):
-    at = run(WHATIF)
+    at = run_page(WHATIF)
     assert at.title[0].value == "Hybrid what-if"
     assert not at.error
     specs = [el.proto.spec for el in at.get("plotly_chart")]
@@ -79,7 +62,7 @@ def test_whatif_renders_and_sliders_move_the_metric_and_the_positive(demo_env):
 
 
 def test_whatif_reads_and_validates_the_url(demo_env):
-    at = run(WHATIF, k="60", wb="0.5", wd="abc", depth="7", metric="ndcg@10", query="nope")
+    at = run_page(WHATIF, k="60", wb="0.5", wd="abc", depth="7", metric="ndcg@10", query="nope")
     assert by_label(at.select_slider, "RRF k").value == 60
     assert by_label(at.slider, "BM25 weight").value == pytest.approx(0.5)
     assert by_label(at.slider, "Dense weight").value == pytest.approx(1.0)  # unparsable: default
@@ -94,7 +77,7 @@ def test_whatif_reads_and_validates_the_url(demo_env):
 
 
 def test_significance_has_one_row_per_language_pair(demo_env):
-    at = run(SIGNIFICANCE)
+    at = run_page(SIGNIFICANCE)
     assert at.title[0].value == "Significance"
     assert not at.error
     assert by_label(at.selectbox, "Profile A").value == "dense"
@@ -126,7 +109,7 @@ def test_significance_has_one_row_per_language_pair(demo_env):
 
 
 def test_significance_pair_count_matches_the_query_table(demo_env):
-    at = run(SIGNIFICANCE, a="hybrid", b="dense", metric="bogus")
+    at = run_page(SIGNIFICANCE, a="hybrid", b="dense", metric="bogus")
     assert by_label(at.selectbox, "Metric").value == "ndcg@10"
     assert "metric" not in at.query_params
     pairs = at.dataframe[0].value["pair"]
