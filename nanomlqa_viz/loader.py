@@ -8,6 +8,7 @@ so the next start works offline.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -51,15 +52,37 @@ def load_task(*, source: str, split: str = DEFAULT_SPLIT, cache_dir: Path) -> Ta
     mirror = hub_mirror_dir(cache_dir, source, split)
     if (mirror / "README.md").is_file():
         return _read_source(str(mirror), split=split, display=source, kind="hub-mirror")
-    if not hub_reachable():
-        demo = _read_source(str(DEMO_PATH), split=DEFAULT_SPLIT, display=DEMO, kind="demo")
-        notice = (
-            f"The Hugging Face hub cannot be reached, so {source} [{split}] is not loaded: "
-            "this is the bundled demo, not the real split."
-        )
-        return _replace_notice(demo, notice)
-    task = _read_source(source, split=split, display=source, kind="hub", mirror_to=mirror)
-    return task
+    if hub_reachable():
+        try:
+            return _read_source(source, split=split, display=source, kind="hub", mirror_to=mirror)
+        except _HubUnreachable as exc:  # the port answered, the hub did not (proxy, TLS, outage)
+            log.warning("%s", exc)
+    demo = _read_source(str(DEMO_PATH), split=DEFAULT_SPLIT, display=DEMO, kind="demo")
+    notice = (
+        f"The Hugging Face hub cannot be reached, so {source} [{split}] is not loaded: "
+        "this is the bundled demo, not the real split."
+    )
+    return _replace_notice(demo, notice)
+
+
+class _HubUnreachable(DatasetError):
+    """A hub request failed for want of a connection (not because the dataset is wrong)."""
+
+
+# huggingface_hub / requests / httpx errors that mean "no connection", by name (none is a builtin
+# ConnectionError); LocalEntryNotFoundError is what a failed request without a local copy becomes.
+_NETWORK_ERRORS = {"LocalEntryNotFoundError", "OfflineModeIsEnabled", "ConnectError", "ConnectTimeout", "ReadTimeout", "SSLError"}
+
+
+def _network_failure(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ConnectionError, TimeoutError)) or type(current).__name__ in _NETWORK_ERRORS:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _replace_notice(task: Task, notice: str) -> Task:
@@ -77,26 +100,54 @@ def _read_source(src: str, *, split: str, display: str, kind: str, mirror_to: Pa
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
     locate = _locator(src, display=display, split=split, kind=kind)
-    try:
-        configs = list(datasets.get_dataset_config_names(src))
-    except Exception as exc:
-        raise DatasetError(display, f"no dataset found ({_first_line(exc)})") from None
+    with _quiet_libraries():
+        try:
+            configs = list(datasets.get_dataset_config_names(src))
+        except Exception as exc:
+            if kind == "hub" and _network_failure(exc):
+                raise _HubUnreachable(display, f"the hub cannot be reached ({_first_line(exc)})") from None
+            raise DatasetError(display, f"no dataset found ({_first_line(exc)})") from None
     for name in CORE_CONFIGS:
         if name not in configs:
             raise DatasetError(display, f"missing config '{name}' (configs: {', '.join(configs) or 'none'})")
-    with tempfile.TemporaryDirectory(prefix="nanomlqa-hf-") as tmp:
-        tables = {name: _load_config(src, name, split=split, cache_dir=tmp, where=locate(name)) for name in configs}
+    with tempfile.TemporaryDirectory(prefix="nanomlqa-hf-") as tmp, _quiet_libraries():
+        tables = {
+            name: _load_config(src, name, split=split, cache_dir=tmp, where=locate(name), hub=kind == "hub") for name in configs
+        }
         task = _build_task(tables, locate=locate, source=display, split=split, kind=kind)
         if mirror_to is not None:
             _write_mirror(tables, mirror_to, split=split)
     return task
 
 
-def _load_config(src: str, config: str, *, split: str, cache_dir: str, where: str):
+@contextlib.contextmanager
+def _quiet_libraries():
+    """Silence datasets / huggingface_hub while reading: a file they cannot read is logged by them
+    ("Failed to read schema ...", "Repo card metadata block was not found") before the error that
+    :class:`DatasetError` reports in one line; the CLI promises that one line only."""
+    loggers = [logging.getLogger(name) for name in ("datasets", "huggingface_hub")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def _load_config(src: str, config: str, *, split: str, cache_dir: str, where: str, hub: bool = False):
     import datasets
 
     try:
-        ds = datasets.load_dataset(src, config, split=split, cache_dir=cache_dir)
+        try:
+            ds = datasets.load_dataset(src, config, split=split, cache_dir=cache_dir)
+        except Exception as exc:
+            if hub and _network_failure(exc):
+                raise _HubUnreachable(where, f"the hub cannot be reached ({_first_line(exc)})") from None
+            raise
+    except _HubUnreachable:
+        raise
     except ValueError as exc:
         msg = _first_line(exc)
         if "Unknown split" in msg or "split" in msg.lower():
