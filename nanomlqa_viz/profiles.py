@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
@@ -57,6 +58,11 @@ class ProfileContext:
             distinct=DistinctTexts.of(task.doc_texts),
         )
 
+    @cached_property
+    def bm25_index(self) -> BM25Index:
+        """The corpus's BM25 index (default parameters; token IDF, document tokens), built once."""
+        return build_bm25_index(self.task.doc_texts)
+
     def _cached_scores(self, name: str, key: Mapping[str, object], compute) -> dict[str, np.ndarray] | None:
         """The cached arrays of a profile, else ``compute()`` (cached), or ``None`` if compute is None."""
         path = f"profiles/{self.fingerprint}/{slug(name)}-{fingerprint(sorted(f'{k}={v}' for k, v in key.items()))}"
@@ -76,7 +82,7 @@ def bm25_profile(ctx: ProfileContext, *, params: BM25Params = BM25Params()) -> R
     key = {"tokenizer": TOKENIZER_VERSION, "k1": params.k1, "b": params.b, "epsilon": params.epsilon}
 
     def compute() -> dict[str, np.ndarray]:
-        index = build_bm25_index(ctx.task.doc_texts, params=params)
+        index = ctx.bm25_index if params == BM25Params() else build_bm25_index(ctx.task.doc_texts, params=params)
         return {"scores": index.score([tokenize(q) for q in ctx.task.query_texts])}
 
     arrays = ctx._cached_scores("bm25", key, compute)
@@ -88,11 +94,6 @@ def bm25_profile(ctx: ProfileContext, *, params: BM25Params = BM25Params()) -> R
         "epsilon": params.epsilon,
     }
     return RankedProfile(name="bm25", scores=arrays["scores"], id_rank=ctx.id_rank, description=MappingProxyType(description))
-
-
-def build_index(ctx: ProfileContext, *, params: BM25Params = BM25Params()) -> BM25Index:
-    """The BM25 index itself (token IDF, document tokens) for pages that explain matches."""
-    return build_bm25_index(ctx.task.doc_texts, params=params)
 
 
 def dense_profile(

@@ -17,6 +17,7 @@ DEFAULT_CACHE_DIR = Path("data_cache")
 ENV_DATASET = "NANOMLQA_DATASET"
 ENV_CACHE_DIR = "NANOMLQA_CACHE_DIR"
 ENV_DENSE_MODEL = "NANOMLQA_DENSE_MODEL"
+ENV_SPLIT = "NANOMLQA_SPLIT"
 HUB_PROBE_TIMEOUT_S = 2.0
 
 _TRUTHY = {"1", "true", "yes", "on"}
@@ -25,6 +26,11 @@ _TRUTHY = {"1", "true", "yes", "on"}
 def resolve_source(value: str | None = None) -> str:
     """The source to load: an explicit value, else ``$NANOMLQA_DATASET``, else the hub id."""
     return value or os.environ.get(ENV_DATASET) or HUB_ID
+
+
+def resolve_split(value: str | None = None) -> str:
+    """The split to load: an explicit value, else ``$NANOMLQA_SPLIT``, else ``mlqa``."""
+    return value or os.environ.get(ENV_SPLIT) or DEFAULT_SPLIT
 
 
 def resolve_cache_dir(value: str | os.PathLike[str] | None = None) -> Path:

@@ -18,6 +18,7 @@ from app_common import (
     AppData,
     escape_markdown,
     finish_dense,
+    full_text_expander,
     load_app_data,
     param_choice,
     param_list,
@@ -101,8 +102,7 @@ def _passage_text(text: str, tokens: frozenset[str], *, limit: int) -> None:
     snippet, cut = ex.truncate_text(text, limit)
     st.caption(_highlighted(snippet, tokens))
     if cut:
-        with st.expander(f"full text · {len(text):,} chars", type="compact"):
-            st.markdown(_highlighted(text, tokens))
+        full_text_expander(text, lambda shown: _highlighted(shown, tokens))
 
 
 def _passage_row(row: pd.Series, tokens: frozenset[str]) -> None:

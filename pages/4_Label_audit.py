@@ -13,7 +13,16 @@ import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from app_common import AppData, escape_markdown, finish_dense, load_app_data, profile_label, set_param, shared_params
+from app_common import (
+    AppData,
+    escape_markdown,
+    finish_dense,
+    full_text_expander,
+    load_app_data,
+    profile_label,
+    set_param,
+    shared_params,
+)
 from nanomlqa_viz.audit import AuditParams, far_rank
 from nanomlqa_viz.explain import SAME_TOPIC_Z
 from nanomlqa_viz.explorer import highlight_spans, truncate_text
@@ -95,8 +104,7 @@ def _text(text: str, tokens: frozenset[str]) -> None:
     snippet, cut = truncate_text(text, SNIPPET_CHARS)
     st.markdown(marked(snippet))
     if cut:
-        with st.expander(f"full text · {len(text):,} chars", type="compact"):
-            st.markdown(marked(text))
+        full_text_expander(text, marked)
 
 
 def _ranks(data: AppData, qi: int, di: int) -> None:

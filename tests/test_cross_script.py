@@ -186,7 +186,7 @@ def demo(tmp_path_factory):
     from nanomlqa_viz.analysis import detect_task_languages, query_table
     from nanomlqa_viz.cache import ArrayCache
     from nanomlqa_viz.loader import load_task
-    from nanomlqa_viz.profiles import ProfileContext, bm25_profile, build_index
+    from nanomlqa_viz.profiles import ProfileContext, bm25_profile
     from nanomlqa_viz.ranking import RankedProfile
 
     cache_dir = tmp_path_factory.mktemp("cross_script_demo")
@@ -200,7 +200,7 @@ def demo(tmp_path_factory):
             oracle[qi, task.doc_index[d]] = 1.0
     dense = RankedProfile(name="dense", scores=oracle, id_rank=ctx.id_rank)
     table = query_table(task, languages, {"bm25": bm25, "dense": dense})
-    return task, table, build_index(ctx), bm25
+    return task, table, ctx.bm25_index, bm25
 
 
 def test_demo_quadrant_evidence(demo):

