@@ -56,22 +56,20 @@ def _open(args: argparse.Namespace, *, progress: bool, explain: bool = False):
     languages = detect_task_languages(task, cache=ctx.cache, fingerprint=ctx.fingerprint)
     profiles = {"bm25": bm25_profile(ctx)}
     if not args.skip_dense:
-        bar = None
-        callback = None
-        if progress:
-            from tqdm import tqdm
+        bars: list = []  # the tqdm bar, made on the first progress report (a cached profile reports none)
 
-            bar = tqdm(total=0, unit="passage", desc="dense", file=sys.stderr)
+        def callback(done: int, total: int) -> None:
+            if not bars:
+                from tqdm import tqdm
 
-            def callback(done: int, total: int) -> None:
-                bar.total = total
-                bar.n = done
-                bar.refresh()
+                bars.append(tqdm(total=total, unit="passage", desc="dense: distinct passages", file=sys.stderr))
+            bars[0].n = done
+            bars[0].refresh()
 
         try:
-            profiles["dense"] = dense_profile(ctx, model=args.dense_model, progress=callback)
+            profiles["dense"] = dense_profile(ctx, model=args.dense_model, progress=callback if progress else None)
         finally:
-            if bar is not None:
+            for bar in bars:
                 bar.close()
         profiles["hybrid"] = hybrid_profile(ctx, profiles["bm25"], profiles["dense"])
     analysis = None
