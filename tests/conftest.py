@@ -86,3 +86,12 @@ def tiny_configs() -> dict[str, dict[str, list]]:
 @pytest.fixture
 def tiny_folder(tmp_path) -> Path:
     return write_hub_folder(tmp_path / "tiny", tiny_configs())
+
+
+@pytest.fixture
+def demo_env(monkeypatch, tmp_path):
+    """Pages under AppTest on the bundled demo, with a fresh cache in ``tmp_path``."""
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    monkeypatch.setenv("NANOMLQA_DATASET", "demo")
+    monkeypatch.setenv("NANOMLQA_CACHE_DIR", str(tmp_path))
+    return tmp_path

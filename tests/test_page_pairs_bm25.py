@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from page_util import by_label, run_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = "pages/2_Language_pairs.py"
 BM25 = "pages/3_BM25_cross_script.py"
-
-
-@pytest.fixture
-def demo_env(monkeypatch, tmp_path):
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("NANOMLQA_DATASET", "demo")
-    monkeypatch.setenv("NANOMLQA_CACHE_DIR", str(tmp_path))
-    return tmp_path
 
 
 def plotly_figures(at: AppTest) -> list[str]:

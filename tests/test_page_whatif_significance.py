@@ -13,14 +13,6 @@ WHATIF = "pages/5_Hybrid_what_if.py"
 SIGNIFICANCE = "pages/6_Significance.py"
 
 
-@pytest.fixture
-def demo_env(monkeypatch, tmp_path):
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("NANOMLQA_DATASET", "demo")
-    monkeypatch.setenv("NANOMLQA_CACHE_DIR", str(tmp_path))
-    return tmp_path
-
-
 def url(at: AppTest, name: str) -> str | None:
     """A URL parameter after a run (AppTest keeps a str or a one-element list, depending on how it was set)."""
     value = at.query_params.get(name)
