@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_common import finish_dense, load_app_data, profile_label
+from app_common import escape_markdown, finish_dense, load_app_data, profile_label
 from nanomlqa_viz.metrics import METRIC_KEYS
 from nanomlqa_viz.relevance import MODE_LABELS
 from nanomlqa_viz.report import metrics_frame, modes_frame, rank_distribution
@@ -17,7 +17,7 @@ data = load_app_data()
 if data is not None:
     task = data.task
     st.title("NanoMLQA failure analysis")
-    st.caption(f"{task.label} · source: {task.source_kind}")
+    st.caption(f"{escape_markdown(task.label)} · source: {task.source_kind}")
 
     counts = st.columns(4)
     counts[0].metric("Queries", f"{task.n_queries:,}")

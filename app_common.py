@@ -191,15 +191,15 @@ def load_app_data(*, compute_dense: bool = True) -> AppData | None:
     try:
         task, ctx, languages, bm25 = _base(source, split, cache_dir)
     except DatasetError as exc:
-        st.error(f"Cannot load this dataset — {exc}")
+        st.error(f"Cannot load this dataset — {escape_markdown(str(exc))}")
         st.caption("Choose another dataset in the sidebar; the app stays usable.")
         return None
     if task.notice:
-        st.warning(task.notice, icon="⚠️")
+        st.warning(escape_markdown(task.notice), icon="⚠️")
     for warning in task.warnings:
-        st.caption(f"⚠ {warning}")
+        st.caption(f"⚠ {escape_markdown(warning)}")
     if ctx.cache.disabled_reason:
-        st.caption(f"⚠ {ctx.cache.disabled_reason}; results are kept in memory only.")
+        st.caption(f"⚠ {escape_markdown(ctx.cache.disabled_reason)}; results are kept in memory only.")
     profiles: dict[str, RankedProfile] = {"bm25": bm25}
     dense_error = None
     try:
@@ -208,7 +208,7 @@ def load_app_data(*, compute_dense: bool = True) -> AppData | None:
         dense_error = str(exc)
     pending = "dense" not in profiles and dense_error is None
     if dense_error:
-        st.error(f"Dense profile unavailable — {dense_error}")
+        st.error(f"Dense profile unavailable — {escape_markdown(dense_error)}")
     key = (ctx.fingerprint, qrels_fingerprint(task), model, tuple(profiles))  # the qrels shape the table and audit
     analysis = _analysis(key, ctx, languages, profiles, model)
     by_mode = analysis.by_mode
@@ -228,7 +228,7 @@ def load_app_data(*, compute_dense: bool = True) -> AppData | None:
         dense_pending=pending,
     )
     st.sidebar.caption(
-        f"{task.label} · {task.n_queries:,} queries · {task.n_docs:,} passages · "
+        f"{escape_markdown(task.label)} · {task.n_queries:,} queries · {task.n_docs:,} passages · "
         f"profiles: {', '.join(PROFILE_LABELS[p] for p in data.computed)}" + (" · dense pending" if pending else "")
     )
     return data
@@ -242,7 +242,7 @@ def finish_dense(data: AppData) -> None:
     try:
         _compute_dense(data.ctx, data.profiles["bm25"], data.dense_model)
     except DatasetError as exc:
-        st.error(f"Dense profile unavailable — {exc}")
+        st.error(f"Dense profile unavailable — {escape_markdown(str(exc))}")
         return
     st.rerun()
 
