@@ -44,12 +44,14 @@ if data is not None:
     st.subheader("Strict qrels vs exact copies vs translations")
     modes = modes_frame(data.per_query_by_mode, metrics=("hit@10", "ndcg@10"))
     modes.index = [profile_label(p) for p in modes.index]
+    short = {"strict": "strict", "copies": "+copies", "translations": "+transl."}
+    modes.columns = [" ".join([c.split(" · ")[0], short[c.split(" · ")[1]]]) if " · " in c else c for c in modes.columns]
     st.dataframe(
         modes,
         width="stretch",
         column_config={
             "n": st.column_config.NumberColumn("n", format="%d"),
-            **{c: st.column_config.NumberColumn(c, format="%.3f") for c in modes.columns if c != "n"},
+            **{c: st.column_config.NumberColumn(c, format="%.3f", width="small") for c in modes.columns if c != "n"},
         },
     )
     if "translations" not in data.per_query_by_mode:
