@@ -123,15 +123,13 @@ def _row_blocks(row: np.ndarray, rel_idx: np.ndarray, sec_row: np.ndarray | None
         return g, m, r
     for i, v in enumerate(keys):
         if nan_keys[i]:
-            greater = n_valid
-            equal_mask = np.isnan(row) if sec_row is not None else None
-            equal = n - n_valid
+            greater, tied = n_valid, np.isnan(row)
         else:
-            greater = int(np.count_nonzero(row > v))
-            equal_mask = (row == v) if sec_row is not None else None
-            equal = int(np.count_nonzero(row == v)) if sec_row is None else 0
-        if sec_row is not None:
-            tied_sec = sec_row[equal_mask]
+            greater, tied = int(np.count_nonzero(row > v)), row == v
+        if sec_row is None:
+            equal = int(np.count_nonzero(tied))
+        else:
+            tied_sec = sec_row[tied]
             greater += int(np.count_nonzero(tied_sec < sec_keys[i]))
             equal = int(np.count_nonzero(tied_sec == sec_keys[i]))
         g[i], m[i] = greater, equal
