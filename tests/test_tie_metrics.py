@@ -302,6 +302,10 @@ def test_nan_scores_rank_last_like_the_profile():
     assert_values(query_tie_metrics(scores[0], [1]), brute_force(scores[0], [1]))
     got = query_tie_metrics(scores[0], [1])
     assert got["mrr@10"] == (pytest.approx((1 / 5 + 1 / 6) / 2), 1 / 6, 1 / 5)
+    # a secondary key splits the NaN block too
+    secondary = np.array([0.0, 1.0, 0.0, 0.0, 0.0, 1.0])
+    for rel in ([1], [3], [1, 3], [2, 5]):
+        assert_values(query_tie_metrics(scores[0], rel, secondary=secondary), brute_force(scores[0], rel, secondary))
 
 
 # ---------------------------------------------------------------------------------------------
