@@ -169,7 +169,20 @@ class LangHybridParams:
 
 @dataclass(frozen=True, eq=False)
 class LangHybridResult:
-    """What :func:`language_aware_hybrid` found; see the module notes for every definition."""
+    """What :func:`language_aware_hybrid` found; see the module notes for every definition.
+
+    ``held_out`` columns: ``split``, ``n_fit``, ``n_eval``, ``k`` (fitted), ``w_a_global`` /
+    ``w_b_global`` (the fallback weight), ``groups_fitted`` / ``groups_fallback``, the mean metric
+    over the held-out half of ``lang_aware`` and each of :data:`BASELINES`, ``best_single_name``
+    and ``gain_vs_<baseline>``. ``per_query`` (index ``query_id``): ``group``, ``pair``,
+    ``evaluations`` (splits that held the query out) and the cross-validated value of each method
+    (NaN when never held out). ``per_pair``: :data:`PER_PAIR_COLUMNS` (``n``: queries held out at
+    least once; ``p_vs_*``: sign-flip randomisation; ``holm_vs_*``: Holm across the pairs).
+    ``overall``: ``n``, the cross-validated means, ``gain_vs_*``, ``p_vs_*`` (randomisation),
+    ``p_ttest_vs_*``, ``wins_ties_losses_vs_*``, ``split_gain_vs_*`` (mean, sd, min, max,
+    share_positive over splits), ``best_single_chosen`` (splits per profile) and the optimistic
+    ``in_sample_lang_aware`` / ``in_sample_global_tuned``.
+    """
 
     params: LangHybridParams
     names: tuple[str, str]  # profiles A and B
