@@ -1,20 +1,23 @@
 """The hybrid what-if: where positives land under other fusion settings, and why.
 
-Everything here starts from the full 1-based rank arrays of the BM25 and dense profiles
-(:meth:`~nanomlqa_viz.ranking.RankedProfile.full_ranks`, computed once by the caller) and
-fuses them exactly as :func:`nanomlqa_viz.fusion.rrf_scores` does — the same float
-expression ``w / (k + rank)`` per list within ``depth``, summed BM25 first — with the tie
+Everything here starts from the full 1-based rank arrays of any two profiles A and B (BM25
+and dense on the page; :meth:`~nanomlqa_viz.ranking.RankedProfile.full_ranks`, computed once by
+the caller) and fuses them exactly as :func:`nanomlqa_viz.fusion.rrf_scores` does — the same
+float expression ``w / (k + rank)`` per list within ``depth``, summed A first — with the tie
 policy of :mod:`nanomlqa_viz.ranking`: fused score descending, then (``tie_break="best_rank"``)
-the best single-list rank, then corpus id. For the default :class:`FusionParams` the fused
-rank of a positive therefore equals the hybrid profile's ``rank_info`` rank.
+the best single-list rank, then corpus id. For the default :class:`FusionParams` with A = BM25
+and B = dense, the fused rank of a positive therefore equals the hybrid profile's
+``rank_info`` rank. Weights may also differ per query (an ``(n_queries, 2)`` array): each
+query's list is then fused with its own pair.
 
 Only the positives' fused ranks are needed for metrics, and only the passages inside one of
 the two depth-limited lists can score above 0. So a positive's fused rank is
 ``1 + #{listed passages ahead of it} + #{unlisted passages ahead of it}``; the first term is
 computed with numpy over the (at most ``2 · depth``) listed passages of its query, the second
 is fixed for a given depth (unlisted passages score exactly 0: they are ahead only when the
-positive scores 0 too and wins no tie-break, or when it scores below 0) and is counted once.
-A sweep over many (k, weights) settings is then a few array operations per setting.
+positive scores 0 too and wins no tie-break, or when it scores below 0) and is counted once
+(:func:`listed_positives`). A sweep over many (k, weights) settings is then a few array
+operations per setting (:meth:`ListedPositives.fused_ranks`).
 
 Metrics follow :mod:`nanomlqa_viz.metrics` (binary relevance, nDCG@10 over
 ``min(|relevant|, 10)``, hit@k, recall@100, MRR@10; a query without a positive scores 0).
@@ -37,11 +40,16 @@ __all__ = [
     "CONTRIBUTION_COLUMNS",
     "DEFAULT_KS",
     "DEFAULT_WEIGHT_PAIRS",
+    "ListedPositives",
     "Positives",
+    "PositivesLike",
+    "WeightsLike",
     "fused_metrics",
+    "listed_positives",
     "metrics_from_ranks",
     "positive_fused_rank",
     "query_contributions",
+    "query_weights",
     "sweep",
     "sweep_figure",
     "weight_label",
@@ -62,15 +70,17 @@ DEFAULT_WEIGHT_PAIRS: tuple[tuple[float, float], ...] = (
     (1.0, 0.25),
     (1.0, 0.0),
 )
-"""(BM25, dense) weights of the sweep. Only the ratio matters: scaling both keeps every order."""
+"""(w_a, w_b) weights of the sweep. Only the ratio matters: scaling both keeps every order."""
+DEFAULT_NAMES: tuple[str, str] = ("BM25", "dense")
+"""Labels of profiles A and B where the caller names none (the page fuses BM25 and dense)."""
 CONTRIBUTION_COLUMNS = [
     "doc",
     "fused_rank",
     "fused",
-    "bm25_rank",
-    "dense_rank",
-    "bm25_contribution",
-    "dense_contribution",
+    "rank_a",
+    "rank_b",
+    "contribution_a",
+    "contribution_b",
     "in_top",
 ]
 
@@ -88,7 +98,7 @@ class Positives:
     n_queries: int
 
     @classmethod
-    def of(cls, positives: Positives | Sequence[int] | Sequence[Sequence[int]] | np.ndarray, *, n_queries: int) -> Positives:
+    def of(cls, positives: PositivesLike, *, n_queries: int) -> Positives:
         """From one corpus index per query (``-1``: none) or a list of corpus indices per query."""
         if isinstance(positives, Positives):
             if positives.n_queries != n_queries:
@@ -106,12 +116,17 @@ class Positives:
         return cls(query=query, doc=doc, n_relevant=n_relevant, n_queries=n_queries)
 
 
-def _check_ranks(bm25_ranks: np.ndarray, dense_ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    b = np.asarray(bm25_ranks)
-    d = np.asarray(dense_ranks)
-    if b.ndim != 2 or b.shape != d.shape:
-        raise ValueError(f"rank arrays must be 2-D and of one shape, got {b.shape} and {d.shape}")
-    return b, d
+PositivesLike = Positives | Sequence[int] | Sequence[Sequence[int]] | np.ndarray
+WeightsLike = tuple[float, float] | Sequence[float] | np.ndarray
+"""One ``(w_a, w_b)`` pair for every query, or an array of shape ``(n_queries, 2)``: a pair per query."""
+
+
+def _check_ranks(ranks_a: np.ndarray, ranks_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(ranks_a)
+    b = np.asarray(ranks_b)
+    if a.ndim != 2 or a.shape != b.shape:
+        raise ValueError(f"rank arrays must be 2-D and of one shape, got {a.shape} and {b.shape}")
+    return a, b
 
 
 def _id_rank(id_rank: np.ndarray | None, n_docs: int) -> np.ndarray:
@@ -123,23 +138,39 @@ def _id_rank(id_rank: np.ndarray | None, n_docs: int) -> np.ndarray:
     return out
 
 
-def _check_params(k: float, weights: tuple[float, float], depth: int, tie_break: str) -> None:
+def _check_k(k: float) -> None:
     if not np.isfinite(k) or k < 0:
         raise ValueError(f"k must be a finite number ≥ 0, got {k}")
+
+
+def _check_params(k: float, weights: tuple[float, float], depth: int, tie_break: str) -> None:
+    _check_k(k)
     if len(weights) != 2 or not all(np.isfinite(w) for w in weights):
-        raise ValueError(f"weights must be two finite numbers (bm25, dense), got {weights}")
+        raise ValueError(f"weights must be two finite numbers (w_a, w_b), got {weights}")
     if depth < 1:
         raise ValueError(f"depth must be ≥ 1, got {depth}")
     if tie_break not in ("best_rank", "id"):
         raise ValueError(f"tie_break must be 'best_rank' or 'id', got {tie_break!r}")
 
 
+def query_weights(weights: WeightsLike, *, n_queries: int) -> np.ndarray:
+    """``weights`` as an ``(n_queries, 2)`` float array: a pair is repeated, a per-query array checked."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape == (2,):
+        w = np.broadcast_to(w, (n_queries, 2))
+    if w.shape != (n_queries, 2):
+        raise ValueError(f"weights must be one (w_a, w_b) pair or of shape ({n_queries}, 2), got shape {w.shape}")
+    if not np.isfinite(w).all():
+        raise ValueError("weights must be finite numbers")
+    return w
+
+
 # --------------------------------------------------------------------------- one query
 
 
 def query_contributions(
-    bm25_ranks_row: np.ndarray,
-    dense_ranks_row: np.ndarray,
+    ranks_a_row: np.ndarray,
+    ranks_b_row: np.ndarray,
     *,
     params: FusionParams = FusionParams(),
     top: int = 10,
@@ -149,20 +180,20 @@ def query_contributions(
     """The fused top ``top`` of one query, each passage with what each list contributed.
 
     Columns :data:`CONTRIBUTION_COLUMNS`: ``doc`` (corpus index), ``fused_rank`` (1-based, tie
-    policy of the module), ``fused`` (score), ``bm25_rank`` / ``dense_rank`` (full-corpus ranks),
-    ``bm25_contribution`` / ``dense_contribution`` (``w / (k + rank)``, 0 beyond ``depth``; their
-    sum is ``fused``) and ``in_top``. Passages in ``extra`` (e.g. the positive) are added after
-    the top with their own fused rank when they are not in it. ``id_rank``: the corpus-id order
-    of :func:`nanomlqa_viz.ranking.id_order` (default: corpus index order).
+    policy of the module), ``fused`` (score), ``rank_a`` / ``rank_b`` (full-corpus ranks in
+    profiles A and B), ``contribution_a`` / ``contribution_b`` (``w / (k + rank)``, 0 beyond
+    ``depth``; their sum is ``fused``) and ``in_top``. Passages in ``extra`` (e.g. the positive)
+    are added after the top with their own fused rank when they are not in it. ``id_rank``: the
+    corpus-id order of :func:`nanomlqa_viz.ranking.id_order` (default: corpus index order).
     """
-    b = np.asarray(bm25_ranks_row).reshape(-1)
-    d = np.asarray(dense_ranks_row).reshape(-1)
-    if b.shape != d.shape:
-        raise ValueError(f"rank rows differ in length: {b.shape} and {d.shape}")
+    a = np.asarray(ranks_a_row).reshape(-1)
+    b = np.asarray(ranks_b_row).reshape(-1)
+    if a.shape != b.shape:
+        raise ValueError(f"rank rows differ in length: {a.shape} and {b.shape}")
     _check_params(params.k, params.weights, params.depth, params.tie_break)
-    n_docs = b.size
+    n_docs = a.size
     ids = _id_rank(id_rank, n_docs)
-    fused, secondary = rrf_scores([b[None, :], d[None, :]], params=params)
+    fused, secondary = rrf_scores([a[None, :], b[None, :]], params=params)
     fused, secondary = fused[0], secondary[0]
     order = np.lexsort([ids, secondary, -fused])
     fused_rank = np.empty(n_docs, dtype=np.int64)
@@ -170,9 +201,8 @@ def query_contributions(
     shown = list(order[: max(0, min(top, n_docs))])
     shown += [int(x) for x in dict.fromkeys(extra) if 0 <= int(x) < n_docs and fused_rank[int(x)] > len(shown)]
     docs = np.array(shown, dtype=np.int64)
-    w_b, w_d = params.weights
     contribution = {}
-    for name, ranks, w in (("bm25", b, w_b), ("dense", d, w_d)):
+    for name, ranks, w in (("a", a, params.weights[0]), ("b", b, params.weights[1])):
         r = ranks[docs].astype(np.float64)
         contribution[name] = np.where(r <= params.depth, w / (params.k + r), 0.0)
     frame = pd.DataFrame(
@@ -180,10 +210,10 @@ def query_contributions(
             "doc": docs,
             "fused_rank": fused_rank[docs],
             "fused": fused[docs],
-            "bm25_rank": b[docs].astype(np.int64),
-            "dense_rank": d[docs].astype(np.int64),
-            "bm25_contribution": contribution["bm25"],
-            "dense_contribution": contribution["dense"],
+            "rank_a": a[docs].astype(np.int64),
+            "rank_b": b[docs].astype(np.int64),
+            "contribution_a": contribution["a"],
+            "contribution_b": contribution["b"],
             "in_top": fused_rank[docs] <= top,
         }
     )
@@ -193,118 +223,146 @@ def query_contributions(
 # --------------------------------------------------------------------------- many queries
 
 
-@dataclass(frozen=True, eq=False)
-class _Listed:
-    """Per positive: its query's depth-limited passages (padded to one width) and the fixed counts."""
+def _tie_keys(a: np.ndarray, b: np.ndarray, ids: np.ndarray, tie_break: str) -> np.ndarray:
+    n_docs = ids.size
+    if tie_break == "id":
+        return np.broadcast_to(ids, a.shape)
+    return np.minimum(a, b).astype(np.int64) * (n_docs + 1) + ids
 
+
+@dataclass(frozen=True, eq=False)
+class ListedPositives:
+    """Per positive: its query's depth-limited passages (padded to one width) and the fixed counts.
+
+    Built once by :func:`listed_positives` for one depth and tie policy; :meth:`fused_ranks` then
+    gives the positives' fused ranks for any k and weights with a few array operations.
+    """
+
+    positives: Positives
     depth: int
-    rb: np.ndarray  # (P, M) float64 BM25 rank of each listed passage
-    rd: np.ndarray  # (P, M) float64 dense rank
-    in_b: np.ndarray  # (P, M) bool: inside the BM25 list
-    in_d: np.ndarray  # (P, M) bool
+    tie_break: str
+    rank_a: np.ndarray  # (P, M) float64 rank in A of each listed passage
+    rank_b: np.ndarray  # (P, M) float64 rank in B
+    in_a: np.ndarray  # (P, M) bool: inside A's list
+    in_b: np.ndarray  # (P, M) bool
     key: np.ndarray  # (P, M) int64 tie key (smaller first); padding holds the max
     valid: np.ndarray  # (P, M) bool: a real passage, not padding
-    pos_rb: np.ndarray  # (P,) float64
-    pos_rd: np.ndarray  # (P,)
+    pos_rank_a: np.ndarray  # (P,) float64 the positive's full-corpus rank in A
+    pos_rank_b: np.ndarray  # (P,)
     pos_key: np.ndarray  # (P,) int64
     n_unlisted: np.ndarray  # (P,) passages outside both lists (they score exactly 0)
     unlisted_before: np.ndarray  # (P,) of those, how many win the tie-break against the positive
 
+    def fused_ranks(self, *, k: float, weights: WeightsLike) -> np.ndarray:
+        """1-based fused rank of every positive pair (order of :meth:`Positives.of`) for one k and weights.
 
-def _tie_keys(b: np.ndarray, d: np.ndarray, ids: np.ndarray, tie_break: str) -> np.ndarray:
-    n_docs = ids.size
-    if tie_break == "id":
-        return np.broadcast_to(ids, b.shape)
-    return np.minimum(b, d).astype(np.int64) * (n_docs + 1) + ids
+        ``weights``: one ``(w_a, w_b)`` pair or an ``(n_queries, 2)`` array (a pair per query). A
+        per-query array holding the same pair everywhere gives exactly the ranks of that pair.
+        """
+        _check_k(float(k))
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape == (2,):
+            if not np.isfinite(w).all():
+                raise ValueError(f"weights must be two finite numbers (w_a, w_b), got {tuple(w)}")
+            w_a, w_b = float(w[0]), float(w[1])
+            pos_w_a, pos_w_b = w_a, w_b
+        else:
+            per_query = query_weights(w, n_queries=self.positives.n_queries)
+            pos_w_a = per_query[self.positives.query, 0]
+            pos_w_b = per_query[self.positives.query, 1]
+            w_a, w_b = pos_w_a[:, None], pos_w_b[:, None]
+        depth = self.depth
+        # the exact expression of fusion.rrf_scores: (0 + w_a / (k + r_a)) + w_b / (k + r_b), 0 beyond depth
+        fused = np.where(self.in_a, w_a / (k + self.rank_a), 0.0) + np.where(self.in_b, w_b / (k + self.rank_b), 0.0)
+        pos = np.where(self.pos_rank_a <= depth, pos_w_a / (k + self.pos_rank_a), 0.0) + np.where(
+            self.pos_rank_b <= depth, pos_w_b / (k + self.pos_rank_b), 0.0
+        )
+        col = pos[:, None]
+        ahead = (fused > col) | ((fused == col) & (self.key < self.pos_key[:, None]))
+        listed_ahead = np.count_nonzero(ahead & self.valid, axis=1)
+        unlisted_ahead = np.where(pos < 0, self.n_unlisted, np.where(pos == 0, self.unlisted_before, 0))
+        return 1 + listed_ahead + unlisted_ahead
 
 
-def _listed(b: np.ndarray, d: np.ndarray, pos: Positives, *, depth: int, tie_break: str, ids: np.ndarray) -> _Listed:
+def listed_positives(
+    ranks_a: np.ndarray,
+    ranks_b: np.ndarray,
+    positives: PositivesLike,
+    *,
+    depth: int = FusionParams.depth,
+    tie_break: str = FusionParams.tie_break,
+    id_rank: np.ndarray | None = None,
+) -> ListedPositives:
+    """The passages that can outscore each positive, listed once for :meth:`ListedPositives.fused_ranks`.
+
+    ``ranks_a`` / ``ranks_b``: full 1-based rank arrays ``(n_queries, n_docs)`` of any two
+    profiles; ``positives`` as in :meth:`Positives.of`; ``id_rank`` as in :func:`query_contributions`.
+    """
+    _check_params(0.0, (1.0, 1.0), depth, tie_break)
+    a, b = _check_ranks(ranks_a, ranks_b)
+    pos = Positives.of(positives, n_queries=a.shape[0])
+    if pos.doc.size and (pos.doc.min() < 0 or pos.doc.max() >= a.shape[1]):
+        raise ValueError("a positive's corpus index is outside the rank arrays")
+    ids = _id_rank(id_rank, a.shape[1])
     q, docs = pos.query, pos.doc
-    inside = (b <= depth) | (d <= depth)  # (n_q, n_docs)
+    inside = (a <= depth) | (b <= depth)  # (n_q, n_docs)
     rows, cols = np.nonzero(inside)
-    counts = np.bincount(rows, minlength=b.shape[0])
+    counts = np.bincount(rows, minlength=a.shape[0])
     width = max(1, int(counts.max()) if counts.size else 1)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     slot = np.arange(rows.size) - starts[rows]
-    listed = np.zeros((b.shape[0], width), dtype=np.int64)
+    listed = np.zeros((a.shape[0], width), dtype=np.int64)
     listed[rows, slot] = cols
     valid_q = np.arange(width)[None, :] < counts[:, None]
 
-    keys = _tie_keys(b, d, ids, tie_break)
+    keys = _tie_keys(a, b, ids, tie_break)
     pos_key = keys[q, docs].astype(np.int64)
     # unlisted passages ahead of a zero-score positive: those winning the tie-break
     unlisted_before = np.count_nonzero(~inside[q] & (keys[q] < pos_key[:, None]), axis=1)
-    n_unlisted = b.shape[1] - counts[q]
+    n_unlisted = a.shape[1] - counts[q]
 
     cand = listed[q]
     valid = valid_q[q]
+    ra = a[q[:, None], cand].astype(np.float64)
     rb = b[q[:, None], cand].astype(np.float64)
-    rd = d[q[:, None], cand].astype(np.float64)
     key = np.where(valid, keys[q[:, None], cand], np.iinfo(np.int64).max)
-    return _Listed(
+    return ListedPositives(
+        positives=pos,
         depth=depth,
-        rb=rb,
-        rd=rd,
+        tie_break=tie_break,
+        rank_a=ra,
+        rank_b=rb,
+        in_a=valid & (ra <= depth),
         in_b=valid & (rb <= depth),
-        in_d=valid & (rd <= depth),
         key=key,
         valid=valid,
-        pos_rb=b[q, docs].astype(np.float64),
-        pos_rd=d[q, docs].astype(np.float64),
+        pos_rank_a=a[q, docs].astype(np.float64),
+        pos_rank_b=b[q, docs].astype(np.float64),
         pos_key=pos_key,
         n_unlisted=n_unlisted.astype(np.int64),
         unlisted_before=unlisted_before.astype(np.int64),
     )
 
 
-def _fused_ranks(lists: _Listed, *, den_b: np.ndarray, den_d: np.ndarray, pos_den_b, pos_den_d, weights) -> np.ndarray:
-    """1-based fused rank of every positive for one setting (denominators ``k + rank`` precomputed)."""
-    w_b, w_d = weights
-    depth = lists.depth
-    # the exact expression of fusion.rrf_scores: (0 + w_b / (k + r_b)) + w_d / (k + r_d), 0 beyond depth
-    fused = np.where(lists.in_b, w_b / den_b, 0.0) + np.where(lists.in_d, w_d / den_d, 0.0)
-    pos = np.where(lists.pos_rb <= depth, w_b / pos_den_b, 0.0) + np.where(lists.pos_rd <= depth, w_d / pos_den_d, 0.0)
-    col = pos[:, None]
-    ahead = (fused > col) | ((fused == col) & (lists.key < lists.pos_key[:, None]))
-    listed_ahead = np.count_nonzero(ahead & lists.valid, axis=1)
-    unlisted_ahead = np.where(pos < 0, lists.n_unlisted, np.where(pos == 0, lists.unlisted_before, 0))
-    return 1 + listed_ahead + unlisted_ahead
-
-
-def _prepare(bm25_ranks, dense_ranks, positives, *, depth, tie_break, id_rank) -> tuple[Positives, _Listed]:
-    b, d = _check_ranks(bm25_ranks, dense_ranks)
-    pos = Positives.of(positives, n_queries=b.shape[0])
-    if pos.doc.size and (pos.doc.min() < 0 or pos.doc.max() >= b.shape[1]):
-        raise ValueError("a positive's corpus index is outside the rank arrays")
-    ids = _id_rank(id_rank, b.shape[1])
-    return pos, _listed(b, d, pos, depth=depth, tie_break=tie_break, ids=ids)
-
-
 def positive_fused_rank(
-    bm25_ranks: np.ndarray,
-    dense_ranks: np.ndarray,
-    positives: Positives | Sequence[int] | Sequence[Sequence[int]] | np.ndarray,
+    ranks_a: np.ndarray,
+    ranks_b: np.ndarray,
+    positives: PositivesLike,
     *,
     params: FusionParams = FusionParams(),
+    weights: WeightsLike | None = None,
     id_rank: np.ndarray | None = None,
 ) -> np.ndarray:
     """Fused rank of every positive, vectorised over queries.
 
     ``positives``: one corpus index per query (``-1``: none) or a list per query. The result has
     one entry per (query, positive) pair in the order of :meth:`Positives.of` — with one positive
-    per query (MLQA), one per query. ``id_rank`` as in :func:`query_contributions`.
+    per query (MLQA), one per query. ``weights`` (default ``params.weights``): one ``(w_a, w_b)``
+    pair or an ``(n_queries, 2)`` array, a pair per query. ``id_rank`` as in :func:`query_contributions`.
     """
     _check_params(params.k, params.weights, params.depth, params.tie_break)
-    _, lists = _prepare(bm25_ranks, dense_ranks, positives, depth=params.depth, tie_break=params.tie_break, id_rank=id_rank)
-    k = params.k
-    return _fused_ranks(
-        lists,
-        den_b=k + lists.rb,
-        den_d=k + lists.rd,
-        pos_den_b=k + lists.pos_rb,
-        pos_den_d=k + lists.pos_rd,
-        weights=params.weights,
-    )
+    lists = listed_positives(ranks_a, ranks_b, positives, depth=params.depth, tie_break=params.tie_break, id_rank=id_rank)
+    return lists.fused_ranks(k=params.k, weights=params.weights if weights is None else weights)
 
 
 def metrics_from_ranks(ranks: np.ndarray, positives: Positives) -> pd.DataFrame:
@@ -340,9 +398,9 @@ def _metric_names(metric: str | Sequence[str]) -> list[str]:
 
 
 def sweep(
-    bm25_ranks: np.ndarray,
-    dense_ranks: np.ndarray,
-    positives: Positives | Sequence[int] | Sequence[Sequence[int]] | np.ndarray,
+    ranks_a: np.ndarray,
+    ranks_b: np.ndarray,
+    positives: PositivesLike,
     *,
     ks: Sequence[float] = DEFAULT_KS,
     weight_pairs: Sequence[tuple[float, float]] = DEFAULT_WEIGHT_PAIRS,
@@ -351,42 +409,45 @@ def sweep(
     tie_break: str = FusionParams.tie_break,
     id_rank: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The fused metric, averaged over all queries, for every k × (BM25, dense) weight pair.
+    """The fused metric, averaged over all queries, for every k × (w_a, w_b) weight pair.
 
-    One row per setting (k outer, weights inner, in the given order); columns ``k``,
-    ``w_bm25``, ``w_dense``, one column per metric (the mean over all queries; a query without
-    a positive counts as 0, as in :mod:`nanomlqa_viz.metrics`) and ``n`` (queries averaged).
+    One row per setting (k outer, weights inner, in the given order); columns ``k``, ``w_a``,
+    ``w_b``, one column per metric (the mean over all queries; a query without a positive
+    counts as 0, as in :mod:`nanomlqa_viz.metrics`) and ``n`` (queries averaged).
     """
     names = _metric_names(metric)
     for k in ks:
         for w in weight_pairs:
             _check_params(float(k), tuple(w), depth, tie_break)
-    pos, lists = _prepare(bm25_ranks, dense_ranks, positives, depth=depth, tie_break=tie_break, id_rank=id_rank)
+    lists = listed_positives(ranks_a, ranks_b, positives, depth=depth, tie_break=tie_break, id_rank=id_rank)
+    pos = lists.positives
     rows = []
     for k in ks:
-        den_b, den_d = k + lists.rb, k + lists.rd
-        pos_den_b, pos_den_d = k + lists.pos_rb, k + lists.pos_rd
-        for w_b, w_d in weight_pairs:
-            ranks = _fused_ranks(lists, den_b=den_b, den_d=den_d, pos_den_b=pos_den_b, pos_den_d=pos_den_d, weights=(w_b, w_d))
+        for w_a, w_b in weight_pairs:
+            ranks = lists.fused_ranks(k=float(k), weights=(w_a, w_b))
             means = metrics_from_ranks(ranks, pos)[names].mean() if pos.n_queries else pd.Series(0.0, index=names)
-            rows.append({"k": float(k), "w_bm25": float(w_b), "w_dense": float(w_d), **means.to_dict(), "n": pos.n_queries})
-    return pd.DataFrame(rows, columns=["k", "w_bm25", "w_dense", *names, "n"])
+            rows.append({"k": float(k), "w_a": float(w_a), "w_b": float(w_b), **means.to_dict(), "n": pos.n_queries})
+    return pd.DataFrame(rows, columns=["k", "w_a", "w_b", *names, "n"])
 
 
 def fused_metrics(
-    bm25_ranks: np.ndarray,
-    dense_ranks: np.ndarray,
-    positives: Positives | Sequence[int] | Sequence[Sequence[int]] | np.ndarray,
+    ranks_a: np.ndarray,
+    ranks_b: np.ndarray,
+    positives: PositivesLike,
     *,
     params: FusionParams = FusionParams(),
+    weights: WeightsLike | None = None,
     id_rank: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Per-query :data:`METRIC_KEYS` (rows: query index) of the fusion with ``params``."""
+    """Per-query :data:`METRIC_KEYS` (rows: query index) of the fusion with ``params``.
+
+    ``weights`` (default ``params.weights``): one pair or an ``(n_queries, 2)`` array, as in
+    :func:`positive_fused_rank`.
+    """
     _check_params(params.k, params.weights, params.depth, params.tie_break)
-    b, _ = _check_ranks(bm25_ranks, dense_ranks)
-    pos = Positives.of(positives, n_queries=b.shape[0])
-    ranks = positive_fused_rank(bm25_ranks, dense_ranks, pos, params=params, id_rank=id_rank)
-    return metrics_from_ranks(ranks, pos)
+    lists = listed_positives(ranks_a, ranks_b, positives, depth=params.depth, tie_break=params.tie_break, id_rank=id_rank)
+    ranks = lists.fused_ranks(k=params.k, weights=params.weights if weights is None else weights)
+    return metrics_from_ranks(ranks, lists.positives)
 
 
 # --------------------------------------------------------------------------- figure
@@ -394,9 +455,14 @@ def fused_metrics(
 _LINE_COLORS = ("#0d9488", "#d97706", "#7c3aed", "#6b7280", "#db2777", "#65a30d")
 
 
-def weight_label(w_bm25: float, w_dense: float) -> str:
-    """``"BM25:dense 0.5:1"`` — the weights as the page and the figure show them."""
-    return f"BM25:dense {w_bm25:g}:{w_dense:g}"
+def _plotly_text(text: object) -> str:
+    """``text`` safe inside plotly labels and hover text, which render ``<b>``, ``<a>``, ``<br>``."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def weight_label(w_a: float, w_b: float, *, names: tuple[str, str] = DEFAULT_NAMES) -> str:
+    """``"BM25:dense 0.5:1"`` — the weights as the page and the figure show them (plain text)."""
+    return f"{names[0]}:{names[1]} {w_a:g}:{w_b:g}"
 
 
 def sweep_figure(
@@ -409,21 +475,26 @@ def sweep_figure(
     default: tuple[float, float] | None = None,
     references: Sequence[tuple[str, float]] = (),
     n: int | None = None,
+    names: tuple[str, str] = DEFAULT_NAMES,
     height: int = 440,
 ) -> go.Figure:
     """The fused metric as a function of k (log axis), one line per weight pair of :func:`sweep`'s frame.
 
     ``lines``: the weight pairs drawn (the current one, if among them, in the accent colour).
-    ``current`` / ``best``: ``(k, (w_bm25, w_dense), value)`` markers; ``default``: ``(k, value)``
+    ``current`` / ``best``: ``(k, (w_a, w_b), value)`` markers; ``default``: ``(k, value)``
     of the default hybrid; ``references``: ``(label, level)`` horizontal lines (e.g. dense only).
-    ``n``: queries averaged, shown in the hover text.
+    ``n``: queries averaged, shown in the hover text. ``names``: the two profiles, as labels.
     """
     fig = go.Figure()
+
+    def label(w_a: float, w_b: float) -> str:
+        return _plotly_text(weight_label(w_a, w_b, names=names))
+
     n_text = f" · n={n:,}" if n is not None else ""
     current_w = tuple(current[1]) if current is not None else None
     others = iter(_LINE_COLORS * 4)
     for w in lines:
-        part = frame[(frame["w_bm25"] == w[0]) & (frame["w_dense"] == w[1])].sort_values("k")
+        part = frame[(frame["w_a"] == w[0]) & (frame["w_b"] == w[1])].sort_values("k")
         if part.empty:
             continue
         is_current = tuple(w) == current_w
@@ -435,16 +506,16 @@ def sweep_figure(
                 name=f"{w[0]:g}:{w[1]:g}" + (" (current)" if is_current else ""),
                 line={"color": ACCENT if is_current else next(others), "width": 3 if is_current else 1.5},
                 marker={"size": 5},
-                hovertemplate=f"{weight_label(*w)} · k=%{{x:g}}<br>{metric} %{{y:.3f}}{n_text}<extra></extra>",
+                hovertemplate=f"{label(*w)} · k=%{{x:g}}<br>{metric} %{{y:.3f}}{n_text}<extra></extra>",
             )
         )
-    for i, (label, level) in enumerate(references):
+    for i, (ref_label, level) in enumerate(references):
         if level is None or not np.isfinite(level):
             continue
         fig.add_hline(
             y=level,
             line={"color": "#374151" if i == 0 else "#9ca3af", "dash": "dash" if i == 0 else "dot", "width": 1.2},
-            annotation_text=f"{label} {level:.3f}",
+            annotation_text=f"{_plotly_text(ref_label)} {level:.3f}",
             annotation_position="top right" if i == 0 else "bottom right",
             annotation_font={"size": 11, "color": "#374151"},
         )
@@ -467,7 +538,7 @@ def sweep_figure(
                 mode="markers",
                 name=f"best ({best[1][0]:g}:{best[1][1]:g}, k={best[0]:g})",
                 marker={"symbol": "diamond", "size": 13, "color": "#16a34a", "line": {"width": 1, "color": "white"}},
-                hovertemplate=f"best · {weight_label(*best[1])} · k=%{{x:g}}<br>{metric} %{{y:.3f}}{n_text}<extra></extra>",
+                hovertemplate=f"best · {label(*best[1])} · k=%{{x:g}}<br>{metric} %{{y:.3f}}{n_text}<extra></extra>",
             )
         )
     if current is not None:
@@ -478,7 +549,7 @@ def sweep_figure(
                 mode="markers",
                 name="current",
                 marker={"symbol": "star", "size": 13, "color": ACCENT, "line": {"width": 1, "color": "white"}},
-                hovertemplate=f"current · {weight_label(*current[1])} · k=%{{x:g}}<br>{metric} %{{y:.3f}}{n_text}<extra></extra>",
+                hovertemplate=f"current · {label(*current[1])} · k=%{{x:g}}<br>{metric} %{{y:.3f}}{n_text}<extra></extra>",
             )
         )
     levels = np.array([lv for _, lv in references if lv is not None], dtype=float)
@@ -510,7 +581,7 @@ def sweep_figure(
             "y": -0.16,
             "x": 0,
             "font": {"size": 11},
-            "title": {"text": "BM25:dense", "font": {"size": 11}},
+            "title": {"text": _plotly_text(f"{names[0]}:{names[1]}"), "font": {"size": 11}},
         },
         plot_bgcolor="white",
     )
