@@ -4,6 +4,9 @@ All three go through the same call, ``datasets.load_dataset(source, config, spli
 a temporary Hugging Face cache, so that a source that fails validation leaves nothing behind.
 A hub split that loads and validates is mirrored under ``<cache_dir>/hub/`` in the same layout,
 so the next start works offline.
+
+A split is a name, never a path: it is validated before any path is built or any loader runs,
+and a folder (local, demo or hub mirror) must declare it in its README configs.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import MappingProxyType
 from typing import Any
 
@@ -24,10 +28,14 @@ from nanomlqa_viz.sources import (
     DEFAULT_SPLIT,
     DEMO,
     DEMO_PATH,
-    HUB_ID,
     hub_mirror_dir,
+    hub_mirrors_root,
     hub_reachable,
+    message_location,
+    shown,
     source_kind,
+    validate_hub_id,
+    validate_split,
 )
 from nanomlqa_viz.task import CandidateSubset, Task
 
@@ -40,15 +48,16 @@ def load_task(*, source: str, split: str = DEFAULT_SPLIT, cache_dir: Path) -> Ta
     """Load and validate ``source`` (hub id, folder or ``"demo"``); raise :class:`DatasetError`.
 
     A hub source whose endpoint cannot be reached (and that has no mirror in ``cache_dir``)
-    falls back to the bundled demo at once, with ``Task.notice`` saying so.
+    falls back to the bundled demo at once, with ``Task.notice`` saying so. ``split`` must be a
+    split name (:func:`~nanomlqa_viz.sources.validate_split`), checked before anything is read.
     """
+    validate_split(split, where=message_location(source))
     kind = source_kind(source)
     if kind == "demo":
         return _read_source(str(DEMO_PATH), split=split, display=DEMO, kind="demo")
     if kind == "local":
         return _read_source(str(Path(source).expanduser()), split=split, display=source, kind="local")
-    if "/" not in source or source.startswith((".", "/", "~")):
-        raise DatasetError(source, "not a folder, not a hub dataset id (owner/name) and not 'demo'")
+    validate_hub_id(source)
     mirror = hub_mirror_dir(cache_dir, source, split)
     if (mirror / "README.md").is_file():
         return _read_source(str(mirror), split=split, display=source, kind="hub-mirror")
@@ -97,6 +106,9 @@ def _replace_notice(task: Task, notice: str) -> Task:
 def _read_source(src: str, *, split: str, display: str, kind: str, mirror_to: Path | None = None) -> Task:
     import datasets
 
+    validate_split(split, where=display)  # never a path, whoever calls
+    if kind != "hub":
+        _check_folder_declares(Path(src), split=split, display=display, kind=kind)
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
     locate = _locator(src, display=display, split=split, kind=kind)
@@ -116,7 +128,7 @@ def _read_source(src: str, *, split: str, display: str, kind: str, mirror_to: Pa
         }
         task = _build_task(tables, locate=locate, source=display, split=split, kind=kind)
         if mirror_to is not None:
-            _write_mirror(tables, mirror_to, split=split)
+            _write_mirror(tables, mirror_to, split=split, source=display)
     return task
 
 
@@ -196,10 +208,19 @@ def _locator(src: str, *, display: str, split: str, kind: str) -> Callable[[str]
 
 def _readme_data_files(folder: Path, *, split: str) -> dict[str, str]:
     """config → data file path, from the README.md YAML header of a hub-layout folder."""
+    out: dict[str, str] = {}
+    for config, entry_split, path in _readme_entries(folder):
+        if entry_split in (split, None) and config not in out:
+            out[config] = path
+    return out
+
+
+def _readme_header(folder: Path) -> dict[str, Any]:
+    """The YAML header of ``folder/README.md``; ``{}`` when there is none or it cannot be read."""
     readme = folder / "README.md"
-    if not readme.is_file():
-        return {}
     try:
+        if not readme.is_file():
+            return {}
         import yaml
 
         text = readme.read_text(encoding="utf-8")
@@ -208,18 +229,98 @@ def _readme_data_files(folder: Path, *, split: str) -> dict[str, str]:
         header = yaml.safe_load(text.split("---", 2)[1]) or {}
     except Exception:
         return {}
-    out: dict[str, str] = {}
-    for cfg in header.get("configs") or []:
-        if not isinstance(cfg, dict) or "config_name" not in cfg:
+    return header if isinstance(header, dict) else {}
+
+
+def _readme_entries(folder: Path) -> list[tuple[str, str | None, str]]:
+    """``(config, split, path)`` for every data file of the README configs; split ``None`` where the
+    entry names none (``datasets`` then calls it ``train``)."""
+    out: list[tuple[str, str | None, str]] = []
+    for cfg in _readme_header(folder).get("configs") or []:
+        if not isinstance(cfg, dict) or not isinstance(cfg.get("config_name"), str):
             continue
+        name = cfg["config_name"]
         data_files = cfg.get("data_files")
-        if isinstance(data_files, list):
-            for entry in data_files:
-                if isinstance(entry, dict) and entry.get("split") == split and isinstance(entry.get("path"), str):
-                    out[cfg["config_name"]] = entry["path"]
-        elif isinstance(data_files, str):
-            out[cfg["config_name"]] = data_files
+        for entry in data_files if isinstance(data_files, list) else [data_files]:
+            if isinstance(entry, dict):
+                paths = entry.get("path")
+                entry_split = str(entry["split"]) if entry.get("split") is not None else None
+            else:
+                paths, entry_split = entry, None
+            for path in paths if isinstance(paths, list) else [paths]:
+                if isinstance(path, str):
+                    out.append((name, entry_split, path))
     return out
+
+
+_SHARD_NAME = re.compile(r"(?P<split>.+?)(?:-\d{5}-of-\d{5})?\.parquet")
+
+
+def _folder_splits(folder: Path) -> tuple[str, ...]:
+    """The split names a hub-layout folder declares: its README configs' data_files, else the names
+    of its parquet files (``<config>/<split>-00000-of-00001.parquet``); sorted, valid names only."""
+    names = {s if s is not None else "train" for _, s, _ in _readme_entries(folder)}
+    if not names:
+        try:
+            files = [*folder.glob("*.parquet"), *folder.glob("*/*.parquet")]
+        except OSError:
+            files = []
+        names = {m["split"] for f in files if (m := _SHARD_NAME.fullmatch(f.name))}
+    return tuple(sorted(n for n in names if _is_split_name(n)))
+
+
+def _is_split_name(name: str) -> bool:
+    try:
+        validate_split(name)
+    except DatasetError:
+        return False
+    return True
+
+
+def declared_splits(source: str, *, cache_dir: Path | None = None) -> tuple[str, ...]:
+    """The split names ``source`` offers, read from disk only (cheap; no ``datasets`` call).
+
+    The demo and a local folder: the splits of their README configs (else their parquet file
+    names). A hub id: the splits mirrored under ``cache_dir`` (``()`` without one; the hub itself
+    is not asked). Sorted; ``()`` when nothing is known.
+    """
+    kind = source_kind(source)
+    if kind == "demo":
+        return _folder_splits(DEMO_PATH)
+    if kind == "local":
+        return _folder_splits(Path(source).expanduser())
+    if cache_dir is None:
+        return ()
+    try:
+        root = hub_mirrors_root(cache_dir, source)
+        found = [d.name for d in root.iterdir() if (d / "README.md").is_file()] if root.is_dir() else []
+    except (DatasetError, OSError):
+        return ()
+    return tuple(sorted(n for n in found if _is_split_name(n)))
+
+
+def _check_folder_declares(folder: Path, *, split: str, display: str, kind: str) -> None:
+    """Refuse a split the folder does not declare, and README data files outside the folder."""
+    readme = str(folder / "README.md") if kind != "demo" else "demo/README.md"
+    for config, _, path in _readme_entries(folder):
+        if _leaves_folder(path):
+            raise DatasetError(readme, f"config '{config}' names data file {shown(path, 80)}, which is not inside the folder")
+    declared = _folder_splits(folder)
+    if declared and split not in declared:
+        where = readme if (folder / "README.md").is_file() else display
+        raise DatasetError(
+            where, f"split '{split}' not found — it is not one the source declares (declared: {', '.join(declared)})"
+        )
+
+
+def _leaves_folder(path: str) -> bool:
+    """An absolute path, a drive, a URL (``hf://``, ``https://``) or a ``..`` step."""
+    if "://" in path or path.startswith(("hf:", "~")):
+        return True
+    for pure in (PurePosixPath(path), PureWindowsPath(path)):
+        if pure.is_absolute() or pure.drive or pure.root or ".." in pure.parts:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- validation
@@ -399,7 +500,7 @@ def _candidates(
 # --------------------------------------------------------------------------- hub mirror
 
 
-def _write_mirror(tables: Mapping[str, Any], mirror: Path, *, split: str) -> None:
+def _write_mirror(tables: Mapping[str, Any], mirror: Path, *, split: str, source: str) -> None:
     """Write the validated hub tables in the hub layout, atomically (temp folder + rename)."""
     import pyarrow.parquet as pq
 
@@ -416,7 +517,7 @@ def _write_mirror(tables: Mapping[str, Any], mirror: Path, *, split: str) -> Non
             (tmp / name).mkdir()
             pq.write_table(table, tmp / rel)
             lines += [f"- config_name: {name}", "  data_files:", f"  - split: {split}", f"    path: {rel}"]
-        lines += ["---", f"Mirror of {HUB_ID} split {split}, written by nanomlqa_viz.", ""]
+        lines += ["---", f"Mirror of {source} split {split}, written by nanomlqa_viz.", ""]
         (tmp / "README.md").write_text("\n".join(lines), encoding="utf-8")
         os.replace(tmp, mirror)
     except OSError as exc:
