@@ -13,8 +13,8 @@ and none are recognised from the content):
   ``corpus-ids`` list like the dataset's own candidate configs (one row per query, best first,
   no scores). A CSV list cell is a JSON list (``["d1", "d2"]``) or the Python list literal that
   ``pandas.DataFrame.to_csv`` writes (``['d1', 'd2']``); ``[]`` is a query with no passages.
-  Other columns are ignored. Ids may be strings or integers (integers are read as their decimal
-  text, as the loader does).
+  Spaces after a delimiter and other columns are ignored. Ids may be strings or integers
+  (integers are read as their decimal text, as the loader does).
 
 Scores: a ranked-list run (``corpus-ids``) gets ``score = -position`` (1-based), so that its order
 is its rank. Every passage a run does not list for a query scores ``-inf``: it ranks below every
@@ -589,7 +589,7 @@ def _ranked_lists(query_ids: Sequence[str], lists: Sequence[Sequence[str]], labe
 def _read_csv(text: str, label: str, *, sep: str) -> _Entries:
     import pandas as pd
 
-    records = list(itertools.islice(filter(None, csv.reader(io.StringIO(text), delimiter=sep)), 2))
+    records = list(itertools.islice(filter(None, csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)), 2))
     if not records:
         raise DatasetError(label, "no entries (the file is empty)")
     header = records[0]
@@ -601,7 +601,7 @@ def _read_csv(text: str, label: str, *, sep: str) -> _Entries:
 
     def read(score_dtype) -> pd.DataFrame:
         dtype = {column: object for column in header} | ({"score": score_dtype} if form == "scored" else {})
-        options = {"keep_default_na": False, "na_filter": False, "index_col": False, "engine": "c"}
+        options = {"keep_default_na": False, "na_filter": False, "index_col": False, "skipinitialspace": True, "engine": "c"}
         return pd.read_csv(io.BytesIO(data), sep=sep, dtype=dtype, **options)
 
     try:
@@ -661,7 +661,7 @@ class _LazyCsvLines:
 
     def line_of(self, i: int) -> int:
         if self._lines is None:
-            reader = csv.reader(io.StringIO(self._text), delimiter=self._sep)
+            reader = csv.reader(io.StringIO(self._text), delimiter=self._sep, skipinitialspace=True)
             starts, previous = [], 0
             for record in reader:
                 if record:
@@ -673,7 +673,7 @@ class _LazyCsvLines:
 
 def _csv_row_errors(text: str, label: str, *, sep: str) -> None:
     """Raise for the first row whose field count differs from the header's."""
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
     width, previous = None, 0
     for record in reader:
         start, previous = previous + 1, reader.line_num

@@ -125,6 +125,14 @@ def test_every_scored_format_round_trips_to_the_same_scores(demo_task, tmp_path)
     assert loaded["csv"].file_label == "run.csv"
 
 
+def test_hand_written_csv_with_spaces_after_commas(tiny_task, tmp_path):
+    path = tmp_path / "by_hand.csv"
+    path.write_text("query-id, corpus-id, score\nq1, d3, 2.5\nq1, d1, -1\nq3, d6, 0\n", encoding="utf-8")
+    run = load_run(path, name="by-hand", task=tiny_task)
+    assert run.scores[0, tiny_task.doc_index["d3"]] == 2.5 and run.scores[0, tiny_task.doc_index["d1"]] == -1.0
+    assert run.covered.tolist() == [True, False, True] and run.n_entries == 3
+
+
 def test_ranked_list_formats_score_minus_position(demo_task, tmp_path):
     rng = np.random.default_rng(2)
     lists = {
