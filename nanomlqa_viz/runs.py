@@ -170,8 +170,8 @@ def load_run(
         if not file_label:
             raise ValueError("file_label is required when the run is given as bytes")
         label = _display_name(file_label)
-        _check_size(len(source), label, task)
         data = bytes(source)
+        _check_size(len(data), label, task)
     else:
         path = Path(source).expanduser()
         label = _display_name(file_label or path.name)
