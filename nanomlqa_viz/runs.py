@@ -467,7 +467,8 @@ def _read_json(text: str, label: str) -> _Entries:
             raise DatasetError(label, f"query {_quote(qid)} appears twice")
         seen.add(qid)
         if not isinstance(ranking, _Pairs):
-            raise DatasetError(label, f"query {_quote(qid)}: {shape}, found {_json_type(ranking)}")
+            found = _json_type(ranking)
+            raise DatasetError(label, f"query {_quote(qid)}: must be an object {{passage id: score}}, found {found}")
         if not ranking:
             continue
         dids, values = zip(*ranking)

@@ -278,7 +278,7 @@ def test_bad_trec_runs_give_one_line_with_file_and_line(tiny_task, tmp_path, con
 
 BAD_JSON = [
     ('["q1", "q2"]', "bad.json", "must be a JSON object {query id: {passage id: score}}, found a list"),
-    ('{"q1": ["d1", "d2"]}', "bad.json", "query 'q1': must be a JSON object"),
+    ('{"q1": ["d1", "d2"]}', "bad.json", "query 'q1': must be an object {passage id: score}, found a list"),
     ('{"q1": {"d1": 1.0, "d2": "high"}}', "bad.json", "query 'q1': the score of passage 'd2' is a string 'high', not a number"),
     ('{"q1": {"d1": true}}', "bad.json", "not a number"),
     ('{"q1": {"d1": 1.0},\n "q2": {"d2": NaN}}', "bad.json", "score of passage 'd2' for query 'q2' is NaN"),
