@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from nanomlqa_viz.cache import ArrayCache
+from nanomlqa_viz.languages import DETECTOR_VERSION as LANGUAGE_DETECTOR_VERSION
 from nanomlqa_viz.metrics import METRIC_KEYS, mean_metrics, query_metrics, ranking_metrics, relevant_ranks
 from nanomlqa_viz.ranking import RankedProfile
 from nanomlqa_viz.task import Task
 
-LANGUAGE_DETECTOR_VERSION = "1"
 _LANGUAGE_FIELDS = ("query_lang", "query_script", "doc_lang", "doc_script")
 
 

@@ -1,15 +1,41 @@
-"""Script and language identification for NanoMLQA passages and queries.
+"""Script and language identification for passages and queries.
 
 Two layers:
 
 * :func:`script_of` names the dominant Unicode script of a text from its letters;
-* :func:`detect_languages` gives an ISO 639-1 code per text.  The script decides
-  alone wherever it is unambiguous (Arabic, Devanagari, Han, kana, Hangul, Thai,
-  Greek, Hebrew, ...); langdetect (always seeded) only separates the languages
-  that share the Latin or Cyrillic script (or Arabic / Devanagari / Han script
-  when ``allowed`` names several of their languages).  Without ``allowed`` the
-  candidate languages are learnt from the collection itself: a first pass finds
-  the frequent languages and the stray guesses are re-decided among them.
+* :func:`detect_languages` gives an ISO 639-1 code per text.  The rules, in order:
+
+  1. The dominant script gives the candidate languages.  Where langdetect has
+     profiles for several languages of the script, they all are candidates:
+     Latin (31 languages), Cyrillic (ru uk bg mk), Arabic (ar fa ur), Devanagari
+     (hi mr ne), Han (zh ja; kana-rich text is kana script, see :func:`script_of`).
+     The other scripts have one language each: kana -> ja, Hangul -> ko, Thai ->
+     th, Greek -> el, Hebrew -> he, Bengali -> bn, Tamil -> ta, ...  A text
+     without letters, or whose letters are of a script outside the table, is "und".
+  2. ``allowed`` narrows the candidates to the languages it names, unless it
+     names none of the script's languages (then rule 1's candidates stay).
+  3. A text opening with ¿ or ¡ keeps only the candidates whose spelling uses
+     these marks (Spanish, Catalan).  If both remain, langdetect's profiles
+     decide by the likelihood of all the text's n-grams plus a 100:1 prior for
+     Spanish (Catalan spelling rarely uses the marks): a short, ambiguous
+     question is Spanish, a Catalan one with clearly Catalan words stays Catalan.
+  4. One candidate left: that language.  Otherwise langdetect, seeded, chooses
+     among the candidates.  It reads the first 600 characters, letters of the
+     dominant script only, without bracketed asides (when at least 20 letters
+     remain) and without runs of three or more capitalised words (names, titles;
+     when at least 2 letters remain).  If it finds nothing to read, the first
+     candidate in table order (en, ru, ar, hi, zh) is returned.
+  5. Without ``allowed``, the candidates are learnt from the collection: a
+     first pass decides every distinct text by rules 1-4; per script, the
+     languages that are the first guess of at least max(1, min(3, n // 30),
+     ceil(n / 100)) of the script's n distinct texts are its frequent languages;
+     a text whose first guess is not frequent and for which langdetect read
+     fewer than 200 letters is decided again with the frequent languages of its
+     script as ``allowed`` (short texts produce the strays; long ones are trusted).
+
+No rule overrides langdetect's choice between languages it knows: rule 3 only
+narrows the candidates and breaks near-ties, and no letter or script decides a
+language that shares its script with another language langdetect knows.
 """
 
 from __future__ import annotations
@@ -26,8 +52,10 @@ import regex
 from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
+from langdetect.utils.ngram import NGram
 
 __all__ = [
+    "DETECTOR_VERSION",
     "ISO639_3_TO_1",
     "LANGUAGE_NAMES",
     "UNDETERMINED",
@@ -318,8 +346,12 @@ def script_of(text: str) -> str:
 
 # --------------------------------------------------------------------------- languages
 
-# Languages written in each script, the default first.  Scripts absent here map
-# to "und".  Latin and Cyrillic are decided by langdetect among these.
+DETECTOR_VERSION = "2"
+"""Version of the language rules below; part of the cache key of detected languages."""
+
+# Languages written in each script.  Where a script has several, all are languages
+# langdetect has a profile for, and it chooses among them; the first one is the
+# fallback when langdetect finds nothing to read.
 _SCRIPT_LANGUAGES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "Latin": (
@@ -358,8 +390,6 @@ _SCRIPT_LANGUAGES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "Yi": ("ii",),
     }
 )
-# Scripts whose language is always chosen by langdetect, even without `allowed`.
-_LANGDETECT_SCRIPTS = frozenset({"Latin", "Cyrillic"})
 # Our code -> langdetect profile names.
 _PROFILES: Mapping[str, tuple[str, ...]] = MappingProxyType({"zh": ("zh-cn", "zh-tw")})
 _FROM_PROFILE: Mapping[str, str] = MappingProxyType({"zh-cn": "zh", "zh-tw": "zh"})
@@ -375,18 +405,19 @@ _MIN_CAPITALISED_RUN = 3
 _BRACKETED = regex.compile(r"\([^()]*\)|\[[^\[\]]*\]|（[^（）]*）")
 _WORD = regex.compile(r"[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*")
 
-# Vietnamese: letters no other language written in Latin script uses together
-# (ă đ ơ ư and the Latin Extended Additional block with the stacked tone marks).
-_VI_LETTERS = regex.compile(r"[ăđơưĂĐƠƯ\u1EA0-\u1EF9]")
-_VI_MIN_WORDS = 2  # "vi" when this many distinct words have such letters ...
-_VI_MIN_SHARE = 0.15  # ... and they are this share of the distinct Latin words
-_VI_ABSENT_MIN_WORDS = 6  # not "vi" when this many distinct words have none
-
-# Spanish: a text opening with ¿ or ¡ (langdetect is weak on short questions).
+# Texts opening with ¿ or ¡: only languages whose spelling uses these marks stay
+# candidates (Galician and Asturian use them too, but langdetect has no profile for
+# them).  Between these, langdetect's profiles decide, with a prior for how often each
+# language opens a sentence with the marks: Spanish always, Catalan rarely (its
+# standard spelling does without them), so a short, ambiguous Spanish question
+# ("¿Qué es un leptoma?") is Spanish while a Catalan one with clearly Catalan words
+# ("¿On desemboca l'Ebre?") stays Catalan.
+_INVERTED_MARK_PRIOR: Mapping[str, float] = MappingProxyType({"es": 1.0, "ca": 0.01})
 _OPENING_PUNCTUATION = " \t\n\"'«“„‘‚([-–—"
 
-# Frequent-language pass (allowed=None): a language is kept when it is the first
-# guess for at least max(1, min(3, n // 30), ceil(1 % of n)) of the n distinct texts.
+# Frequent-language pass (allowed=None): a language is frequent in a script when it is
+# the first guess for at least max(1, min(3, n // 30), ceil(1 % of n)) of the n distinct
+# texts of that script.
 _FREQUENT_SHARE = 0.01
 _FREQUENT_MIN_COUNT = 3
 # First guesses made from this many letters are kept even outside the frequent set:
@@ -401,9 +432,7 @@ class _Text:
     script: str
     ld_text: str  # what langdetect reads
     ld_letters: int  # letters in ld_text
-    vi_words: int  # distinct Latin words with Vietnamese-specific letters
-    latin_words: int  # distinct Latin words
-    inverted_mark: bool  # starts with ¿ or ¡ (Spanish)
+    inverted_mark: bool  # starts with ¿ or ¡
 
 
 def _drop_capitalised_runs(words: Sequence[str]) -> list[str]:
@@ -442,7 +471,7 @@ def _prepare(text: str) -> _Text:
     weights = _script_weights(text)
     script = _dominant(weights)
     if len(_SCRIPT_LANGUAGES.get(script, ())) < 2:
-        return _Text(script, "", 0, 0, 0, inverted_mark=False)
+        return _Text(script, "", 0, inverted_mark=False)
     head = text[:_LANGDETECT_MAX_CHARS]
     if len(weights) > 1:  # drop the letters of other scripts (names in parentheses, ...)
         head = "".join(ch if _char_script(ch) in (None, script) else " " for ch in head)
@@ -456,13 +485,8 @@ def _prepare(text: str) -> _Text:
         if letters >= min_letters:
             ld_text, ld_letters = " ".join(kept), letters
             break
-    vi_words = latin_words = 0
-    if script == "Latin":
-        distinct = {word.lower() for word in words}
-        latin_words = len(distinct)
-        vi_words = sum(1 for word in distinct if _VI_LETTERS.search(word))
-    inverted_mark = script == "Latin" and text.lstrip(_OPENING_PUNCTUATION).startswith(("¿", "¡"))
-    return _Text(script, ld_text, ld_letters, vi_words, latin_words, inverted_mark=inverted_mark)
+    inverted_mark = text.lstrip(_OPENING_PUNCTUATION).startswith(("¿", "¡"))
+    return _Text(script, ld_text, ld_letters, inverted_mark=inverted_mark)
 
 
 @cache
@@ -478,22 +502,110 @@ def _known_profiles() -> frozenset[str]:
     return frozenset(_factory().get_lang_list())
 
 
-def _langdetect(text: str, candidates: Sequence[str], *, seed: int) -> str | None:
+@cache
+def _ngram_char(ch: str) -> str:
+    """``ch`` as langdetect's n-grams read it (NGram.normalize, cached)."""
+    return NGram.normalize(ch)
+
+
+class _CandidateDetector(Detector):
+    """langdetect's detector, faster, with exactly langdetect's numbers.
+
+    Every language outside the prior starts at probability 0 and stays 0 (each
+    update multiplies, each normalisation divides), so the updates skip them: a
+    loop over the candidates instead of all 55 profiles at each n-gram draw.  The
+    n-grams are extracted as langdetect's NGram does, with the per-character
+    normalisation cached.
+    """
+
+    def __init__(self, factory: DetectorFactory, columns: Sequence[int]) -> None:
+        super().__init__(factory)
+        self._columns = columns
+
+    def _extract_ngrams(self) -> list[str]:
+        known = self.word_lang_prob_map
+        result: list[str] = []
+        grams, capital_word = " ", False
+        for raw in self.text:
+            ch = _ngram_char(raw)
+            last = grams[-1]
+            if last == " ":
+                grams, capital_word = " ", False
+                if ch == " ":
+                    continue
+            elif len(grams) >= NGram.N_GRAM:
+                grams = grams[1:]
+            grams += ch
+            capital_word = ch.isupper() and (capital_word or last.isupper())
+            if capital_word:
+                continue
+            for n in range(1, min(len(grams), NGram.N_GRAM) + 1):
+                gram = grams[-n:]
+                if gram != " " and gram in known:
+                    result.append(gram)
+        return result
+
+    def _update_lang_prob(self, prob: list[float], word: str | None, alpha: float) -> bool:
+        if word is None or word not in self.word_lang_prob_map:
+            return False
+        lang_prob_map = self.word_lang_prob_map[word]
+        weight = alpha / self.BASE_FREQ
+        for i in self._columns:
+            prob[i] *= weight + lang_prob_map[i]
+        return True
+
+    def _normalize_prob(self, prob: list[float]) -> float:
+        maxp, sump = 0.0, sum(prob)
+        for i in self._columns:
+            p = prob[i] / sump
+            if maxp < p:
+                maxp = p
+            prob[i] = p
+        return maxp
+
+    def log_likelihoods(self) -> dict[str, float]:
+        """Profile -> log-likelihood of all the text's n-grams, each read once (no sampling).
+
+        langdetect's own estimate samples n-grams until one language passes 0.99999, so
+        it has no usable margin; this one does, for tie-breaks with a prior.
+        """
+        self.cleaning_text()
+        grams = self._extract_ngrams()
+        weight = self.ALPHA_DEFAULT / self.BASE_FREQ
+        return {
+            self.langlist[i]: sum(math.log(weight + self.word_lang_prob_map[gram][i]) for gram in grams) for i in self._columns
+        }
+
+
+@cache
+def _profile_columns(candidates: tuple[str, ...]) -> tuple[Mapping[str, str], tuple[int, ...]]:
+    """langdetect profile -> candidate code, and the profiles' columns in langdetect's tables."""
+    known = _known_profiles()
+    profiles = {p: c for c in candidates for p in _PROFILES.get(c, (c,)) if p in known}
+    columns = tuple(i for i, p in enumerate(_factory().langlist) if p in profiles)
+    return MappingProxyType(profiles), columns
+
+
+def _detector(text: str, candidates: tuple[str, ...], *, seed: int) -> _CandidateDetector:
+    profiles, columns = _profile_columns(candidates)
+    detector = _CandidateDetector(_factory(), columns)
+    detector.seed = seed  # DetectorFactory.seed, set per detector (thread-safe)
+    detector.set_prior_map(dict.fromkeys(profiles, 1.0))
+    detector.append(text)
+    return detector
+
+
+def _langdetect(text: str, candidates: tuple[str, ...], *, seed: int) -> str | None:
     """Most probable of ``candidates`` for ``text`` by langdetect, or None.
 
     The candidates (ISO 639-1) are the only languages with a non-zero prior, so
     langdetect's answer is restricted to them.  Seeded: same input, same answer.
     """
-    known = _known_profiles()
-    profiles = {p: c for c in candidates for p in _PROFILES.get(c, (c,)) if p in known}
+    profiles, _ = _profile_columns(candidates)
     if not profiles:
         return None
-    prior = dict.fromkeys(profiles, 1.0)
     for attempt in (text, text.lower()):  # langdetect skips ALL-CAPS words
-        detector: Detector = _factory().create()
-        detector.seed = seed  # DetectorFactory.seed, set per detector (thread-safe)
-        detector.set_prior_map(prior)
-        detector.append(attempt)
+        detector = _detector(attempt, candidates, seed=seed)
         try:
             detector.get_probabilities()
         except LangDetectException:
@@ -507,26 +619,31 @@ def _langdetect(text: str, candidates: Sequence[str], *, seed: int) -> str | Non
     return None
 
 
+def _most_likely(text: str, prior: Mapping[str, float]) -> str:
+    """The language with the largest log prior + log-likelihood of ``text`` under langdetect's profiles."""
+    candidates = tuple(prior)
+    profiles, _ = _profile_columns(candidates)
+    log_likelihood: dict[str, float] = {}
+    for profile, value in _detector(text, candidates, seed=0).log_likelihoods().items():  # no sampling: no seed
+        code = profiles[profile]
+        log_likelihood[code] = max(log_likelihood.get(code, -math.inf), value)
+    return max(candidates, key=lambda c: math.log(prior[c]) + log_likelihood.get(c, -math.inf))
+
+
 def _decide(item: _Text, allowed: frozenset[str] | None, *, seed: int) -> str:
     """Language of one prepared text, among ``allowed`` when it can be."""
     languages = _SCRIPT_LANGUAGES.get(item.script)
     if not languages:
         return UNDETERMINED
-    restricted = allowed is not None and not allowed.isdisjoint(languages)
     candidates = languages
-    if allowed is not None and restricted:
+    if allowed is not None and not allowed.isdisjoint(languages):
         candidates = tuple(c for c in languages if c in allowed)
-    if item.script == "Latin" and "vi" in candidates and len(candidates) > 1:
-        if item.vi_words >= _VI_MIN_WORDS and item.vi_words >= _VI_MIN_SHARE * item.latin_words:
-            return "vi"
-        if item.vi_words == 0 and item.latin_words >= _VI_ABSENT_MIN_WORDS:
-            candidates = tuple(c for c in candidates if c != "vi")
-    if item.inverted_mark and "es" in candidates:
-        return "es"
+    if item.inverted_mark and not _INVERTED_MARK_PRIOR.keys().isdisjoint(candidates):
+        candidates = tuple(c for c in candidates if c in _INVERTED_MARK_PRIOR)
+        if len(candidates) > 1:
+            return _most_likely(item.ld_text, {c: _INVERTED_MARK_PRIOR[c] for c in candidates})
     if len(candidates) == 1:
         return candidates[0]
-    if item.script not in _LANGDETECT_SCRIPTS and not restricted:
-        return languages[0]  # e.g. Arabic script: "ar" unless `allowed` says otherwise
     return _langdetect(item.ld_text, candidates, seed=seed) or candidates[0]
 
 
@@ -536,11 +653,17 @@ def _normalize_code(code: str) -> str:
     return _FROM_PROFILE.get(code, code)
 
 
-def _frequent_languages(first: Sequence[str]) -> frozenset[str]:
-    n = len(first)
-    min_count = max(1, min(_FREQUENT_MIN_COUNT, n // 30), math.ceil(_FREQUENT_SHARE * n))
-    counts = Counter(first)
-    return frozenset(lang for lang, k in counts.items() if k >= min_count)
+def _frequent_languages(scripts: Sequence[str], first: Sequence[str]) -> Mapping[str, frozenset[str]]:
+    """Script -> the languages that are the first guess of enough of that script's texts."""
+    by_script: dict[str, Counter[str]] = {}
+    for script, lang in zip(scripts, first, strict=True):
+        by_script.setdefault(script, Counter())[lang] += 1
+    frequent: dict[str, frozenset[str]] = {}
+    for script, counts in by_script.items():
+        n = sum(counts.values())
+        min_count = max(1, min(_FREQUENT_MIN_COUNT, n // 30), math.ceil(_FREQUENT_SHARE * n))
+        frequent[script] = frozenset(lang for lang, k in counts.items() if k >= min_count)
+    return frequent
 
 
 def detect_languages(
@@ -551,30 +674,17 @@ def detect_languages(
 ) -> list[str]:
     """ISO 639-1 code of each text ("und" when a text has no letters).
 
-    The dominant script (:func:`script_of`) decides first: Arabic -> "ar",
-    Devanagari -> "hi", Han -> "zh", kana -> "ja", Hangul -> "ko", Thai -> "th",
-    Greek -> "el", Hebrew -> "he", ... so mixed texts (a Hindi passage with
-    English names, an English passage with a Chinese name in parentheses) go by
-    their dominant script.  Latin-script texts are "vi" when many of their
-    distinct words carry Vietnamese-only letters (ă đ ơ ư, stacked tone marks)
-    and "es" when they open with ¿ or ¡; the other Latin and the Cyrillic texts
-    are decided by langdetect, seeded with ``seed``, among the languages written
-    in that script.  langdetect reads the first 600 characters, without letters
-    of other scripts and without runs of three or more capitalised words (names
-    and titles, often foreign: a Spanish reference to an English book is Spanish).
+    The rules are those of the module docstring: the dominant script gives the
+    candidate languages (all languages langdetect knows for that script, e.g.
+    ar / fa / ur for Arabic script, hi / mr / ne for Devanagari), langdetect,
+    seeded with ``seed``, chooses among them, and texts opening with ¿ or ¡ are
+    Spanish or Catalan.
 
     ``allowed`` (ISO 639-1 or 639-3 codes) restricts each choice to the allowed
-    languages of the text's script: Arabic script is "fa" or "ur" only when
-    those are allowed and "ar" is not (langdetect separates them when several
-    are allowed), likewise "mr"/"ne" for Devanagari and "ja" for kana-less Han.
-    A text whose script has no allowed language gets its unrestricted guess.
-
-    Without ``allowed``, the allowed set is learnt from the texts: a first pass
-    decides every distinct text freely, the languages that are the first guess
-    of at least max(1, min(3, n // 30), ceil(n / 100)) of the n distinct texts
-    are kept, and the texts guessed as anything else are re-decided among them,
-    unless langdetect read at least 200 letters of them (a long French passage
-    in an English corpus stays "fr"; the strays come from short texts).
+    languages of the text's script; a text whose script has no allowed language
+    gets its unrestricted guess.  Without ``allowed``, the candidates are learnt
+    from the texts: per script, the frequent first guesses (see the module
+    docstring, rule 5) are the languages short stray guesses are re-decided among.
 
     Deterministic: the same texts and seed give the same codes; equal texts get
     equal codes (each distinct text is analysed once).
@@ -588,11 +698,11 @@ def detect_languages(
         decided = [_decide(item, allowed_set, seed=seed) for item in prepared]
     else:
         first = [_decide(item, None, seed=seed) for item in prepared]
-        frequent = _frequent_languages(first)
+        frequent = _frequent_languages([item.script for item in prepared], first)
         decided = [
             lang
-            if lang in frequent or lang == UNDETERMINED or item.ld_letters >= _RELIABLE_LETTERS
-            else _decide(item, frequent, seed=seed)
+            if lang in frequent[item.script] or lang == UNDETERMINED or item.ld_letters >= _RELIABLE_LETTERS
+            else _decide(item, frequent[item.script], seed=seed)
             for item, lang in zip(prepared, first, strict=True)
         ]
     by_text = dict(zip(distinct, decided, strict=True))

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from nanomlqa_viz import languages
 from nanomlqa_viz.languages import (
+    DETECTOR_VERSION,
     ISO639_3_TO_1,
     LANGUAGE_NAMES,
     UNDETERMINED,
@@ -19,6 +23,15 @@ from nanomlqa_viz.languages import (
 
 REPLICA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "nanomlqa-replica"
 MLQA_LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
+
+# Hand-written encyclopedia-style passages (1-3 sentences) with one question each, per language.
+SAMPLES: dict[str, list[dict[str, str]]] = json.loads(
+    (Path(__file__).parent / "data" / "language_samples.json").read_text(encoding="utf-8")
+)["samples"]
+REQUIRED_SAMPLE_LANGUAGES = (
+    *("ro", "tr", "pl", "cs", "hu", "pt", "fr", "it", "nl", "id", "sw", "ru", "uk", "bg", "el", "he", "fa"),
+    *("ur", "bn", "ta", "th", "ja", "ko", "mr", *MLQA_LANGUAGES, "hr", "ca", "sk", "fi", "sv"),
+)
 
 # One sentence per language, about the same thing.
 SENTENCES: dict[str, str] = {
@@ -150,7 +163,7 @@ def test_undetermined() -> None:
 def test_allowed_codes() -> None:
     persian = "رود دانوب دومین رود طولانی اروپا است و از ده کشور می‌گذرد و به دریای سیاه می‌ریزد."
     arabic = SENTENCES["ar"]
-    assert detect_languages([arabic, persian]) == ["ar", "ar"]  # Arabic script means "ar" by default
+    assert detect_languages([arabic, persian]) == ["ar", "fa"]  # langdetect separates them, no default
     assert detect_languages([arabic, persian], allowed={"ar", "fa"}) == ["ar", "fa"]
     assert detect_languages([arabic], allowed={"fa", "en"}) == ["fa"]
     assert detect_languages([SENTENCES["zh"]], allowed={"ja"}) == ["ja"]
@@ -175,6 +188,188 @@ def test_frequent_languages_restrict_short_strays() -> None:
     assert set(rest) == {"es"}
     assert stray_lang == "es"  # short stray: re-decided among the frequent languages
     assert french_lang == "fr"  # long text: langdetect is trusted
+
+
+def test_inverted_marks_narrow_and_break_ties() -> None:
+    """¿/¡ keep Spanish and Catalan only; a near-tie goes to Spanish, clear Catalan stays Catalan."""
+    spanish = ["¿Qué es un leptoma?", "¿Qué falta el edificio?", "¡Hola!", "¿Dónde nació Picasso?"]
+    catalan = ["¿On desemboca l'Ebre?", "¿Quina és la llengua oficial d'Andorra?", "¿Com es diu el riu més llarg?"]
+    for text in spanish:
+        assert detect_languages([text]) == ["es"], text
+    for text in catalan:
+        assert detect_languages([text]) == ["ca"], text
+    # Narrowing, not a verdict: without Spanish and Catalan among the allowed languages the mark says nothing.
+    assert detect_languages(["¿Qué es un leptoma?"], allowed={"ca", "en"}) == ["ca"]
+    assert detect_languages(["¿Qué es un leptoma?"], allowed={"fr", "en"}) == ["fr"]
+
+
+def test_candidate_detector_gives_langdetects_numbers() -> None:
+    """Skipping the languages outside the prior changes none of langdetect's probabilities."""
+    from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import LangDetectException
+
+    factory = languages._factory()
+    texts = [
+        *(SAMPLES[lang][0]["passage"] for lang in ("ro", "vi", "fa", "ur", "mr", "ne", "uk", "zh", "ja")),
+        *(text for _, text in MIXED),
+        "NASA und ESA: Die Raumfahrtagenturen der USA und Europas arbeiten zusammen.",  # all-caps words are skipped
+        "Ştefan cel Mare și Sfântul, ȘTEFAN, Țara Românească",
+    ]
+    for text in texts:
+        for candidates in (("ro", "vi", "hr", "en"), ("ar", "fa", "ur"), ("hi", "mr", "ne"), ("ru", "uk", "bg"), ("zh", "ja")):
+            profiles, columns = languages._profile_columns(candidates)
+            fast = languages._CandidateDetector(factory, columns)
+            slow = Detector(factory)
+            for detector in (fast, slow):
+                detector.seed = 3
+                detector.set_prior_map(dict.fromkeys(profiles, 1.0))
+                detector.append(text)
+                try:
+                    detector.get_probabilities()
+                except LangDetectException:  # nothing to read: both fail alike
+                    detector.langprob = None
+            assert fast.langprob == slow.langprob
+
+
+def test_every_langdetect_language_is_a_candidate_of_its_script() -> None:
+    """Each langdetect profile's letters are mostly of a script whose candidates include it, and back."""
+    factory = languages._factory()
+    letter_weight: dict[str, Counter[str]] = {profile: Counter() for profile in factory.langlist}
+    for gram, probabilities in factory.word_lang_prob_map.items():
+        script = languages._char_script(gram) if len(gram) == 1 else None
+        if script is not None:
+            for profile, p in zip(factory.langlist, probabilities, strict=True):
+                letter_weight[profile][script] += p
+    for profile, weights in letter_weight.items():
+        script = weights.most_common(1)[0][0]
+        code = languages._FROM_PROFILE.get(profile, profile)
+        assert code in languages._SCRIPT_LANGUAGES[script], (profile, script)
+    for script, codes in languages._SCRIPT_LANGUAGES.items():
+        if len(codes) > 1:  # langdetect chooses: it must know every one of them
+            assert all(languages._profile_columns((code,))[1] for code in codes), script
+
+
+# --------------------------------------------------------------------------- hand-written samples
+
+
+def _sample_texts(langs: Collection[str], kind: str = "both") -> tuple[list[str], list[str], list[str]]:
+    """(texts, gold languages, kinds) of the samples of ``langs``: passages and/or questions."""
+    texts, gold, kinds = [], [], []
+    for lang in langs:
+        for pair in SAMPLES[lang]:
+            for part in ("passage", "question"):
+                if kind in ("both", part):
+                    texts.append(pair[part])
+                    gold.append(lang)
+                    kinds.append(part)
+    return texts, gold, kinds
+
+
+def _accuracy_table(gold: Sequence[str], kinds: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, list[int]]]:
+    """language -> kind -> [right, total], printed as a table."""
+    table: dict[str, dict[str, list[int]]] = {}
+    for lang, part, guess in zip(gold, kinds, predicted, strict=True):
+        cell = table.setdefault(lang, {"passage": [0, 0], "question": [0, 0]})[part]
+        cell[0] += guess == lang
+        cell[1] += 1
+    print("\nlanguage  passages  questions")
+    for lang, cells in sorted(table.items()):
+        print(f"{lang:8}  {cells['passage'][0]:>3}/{cells['passage'][1]:<4}  {cells['question'][0]:>3}/{cells['question'][1]}")
+    for part in ("passage", "question"):
+        right = sum(cells[part][0] for cells in table.values())
+        total = sum(cells[part][1] for cells in table.values())
+        print(f"{part}s: {right}/{total} = {right / total:.1%}")
+    return table
+
+
+def test_samples_cover_the_languages() -> None:
+    assert set(REQUIRED_SAMPLE_LANGUAGES) <= set(SAMPLES)
+    for lang, pairs in SAMPLES.items():
+        assert lang in LANGUAGE_NAMES
+        assert len(pairs) >= 4, lang
+        assert all(pair["passage"].strip() and pair["question"].strip() for pair in pairs), lang
+
+
+@pytest.mark.parametrize("allowed", [None, "sample languages"])
+def test_samples_as_one_collection(allowed: str | None) -> None:
+    """All the samples detected together: >= 97 % of passages, every language at most one passage wrong."""
+    texts, gold, kinds = _sample_texts(SAMPLES)
+    predicted = detect_languages(texts, allowed=None if allowed is None else set(SAMPLES))
+    table = _accuracy_table(gold, kinds, predicted)
+    passages_right = sum(cells["passage"][0] for cells in table.values())
+    passages = sum(cells["passage"][1] for cells in table.values())
+    questions_right = sum(cells["question"][0] for cells in table.values())
+    questions = sum(cells["question"][1] for cells in table.values())
+    assert passages_right >= 0.97 * passages
+    assert questions_right >= 0.9 * questions
+    for lang, cells in table.items():
+        assert cells["passage"][0] >= cells["passage"][1] - 1, lang
+
+
+def _detected(langs: Collection[str]) -> dict[str, list[str]]:
+    """Every sample text of ``langs`` detected in one collection -> language -> detected codes."""
+    texts, gold, _ = _sample_texts(langs)
+    by_lang: dict[str, list[str]] = {}
+    for lang, guess in zip(gold, detect_languages(texts), strict=True):
+        by_lang.setdefault(lang, []).append(guess)
+    return by_lang
+
+
+def test_romanian_letters_are_not_vietnamese() -> None:
+    """ă â î ș ț are Romanian too: Romanian stays Romanian where Vietnamese is frequent."""
+    romanian = "".join(pair["passage"] for pair in SAMPLES["ro"])
+    assert all(letter in romanian for letter in "ăâîșț")
+    detected = _detected(["ro", "vi", "fr", "it"])
+    assert set(detected["ro"]) == {"ro"}
+    assert set(detected["vi"]) == {"vi"}
+
+
+def test_croatian_dj_is_croatian() -> None:
+    """đ is Croatian as well as Vietnamese: Croatian texts with đ are hr among vi, sl, sk and cs."""
+    texts, _, _ = _sample_texts(["hr"])
+    with_dj = [text for text in texts if "đ" in text.lower()]
+    assert len(with_dj) >= 4
+    others, _, _ = _sample_texts(["vi", "sl", "sk", "cs"])
+    assert detect_languages([*with_dj, *others])[: len(with_dj)] == ["hr"] * len(with_dj)
+    assert _detected(["hr", "vi", "sl", "sk", "cs"])["hr"][::2] == ["hr"] * len(SAMPLES["hr"])  # all passages
+
+
+def test_mostly_persian_collection_is_persian() -> None:
+    persian, _, _ = _sample_texts(["fa"])
+    arabic = [SAMPLES["ar"][0]["passage"], SAMPLES["ar"][1]["question"]]
+    english = [SAMPLES["en"][0]["passage"]]
+    assert detect_languages([*persian, *arabic, *english]) == ["fa"] * len(persian) + ["ar", "ar", "en"]
+
+
+def test_urdu_and_arabic_are_separated() -> None:
+    detected = _detected(["ur", "ar"])
+    assert set(detected["ur"]) == {"ur"}
+    assert set(detected["ar"]) == {"ar"}
+
+
+def test_marathi_hindi_and_nepali_are_separated() -> None:
+    detected = _detected(["mr", "hi", "ne"])
+    assert set(detected["mr"]) == {"mr"}
+    # Passages (even positions); a short Hindi question may come out Nepali (see the collection test).
+    assert detected["hi"][::2] == ["hi"] * len(SAMPLES["hi"])
+    assert detected["ne"][::2] == ["ne"] * len(SAMPLES["ne"])
+
+
+def test_small_script_minority_keeps_its_languages() -> None:
+    """Frequent languages are counted per script: two Persian questions among 300 Spanish texts stay fa."""
+    spanish = [f"El río número {i} atraviesa la ciudad y desemboca en el mar." for i in range(300)]
+    arabic = [pair["question"] for pair in SAMPLES["ar"]]
+    persian = [pair["question"] for pair in SAMPLES["fa"][:2]]
+    assert detect_languages(persian) == ["fa", "fa"]
+    detected = detect_languages([*spanish, *arabic, *persian])
+    assert detected[len(spanish) :] == ["ar"] * len(arabic) + ["fa", "fa"]
+
+
+def test_detector_version_is_the_cache_key() -> None:
+    from nanomlqa_viz.analysis import LANGUAGE_DETECTOR_VERSION
+
+    assert DETECTOR_VERSION == "2"
+    assert LANGUAGE_DETECTOR_VERSION == DETECTOR_VERSION
 
 
 def test_tables() -> None:
@@ -266,7 +461,7 @@ def test_replica_passages(replica: dict[str, pd.DataFrame], detected: dict[str, 
     # titles are labelled ar, en and es.  No text-based detector gets them right, so
     # the raw accuracy is capped near 99.5 %; the strict bar applies to the passages
     # whose text the corpus labels with a single language.
-    assert accuracy >= 0.99
+    assert accuracy >= 0.993
     labels_per_text = corpus.groupby("text")["gold"].transform("nunique")
     consistent = (labels_per_text == 1).to_numpy()
     kept = corpus[consistent]
