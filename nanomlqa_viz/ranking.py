@@ -6,6 +6,12 @@ id ascending, as the dataset builder did. That order gives each document one ran
 a rank inside a block of equal scores says little (a cross-script BM25 query scores 0 for
 most of the corpus), every rank also carries its tie interval: the first and last rank the
 document could hold among the documents with exactly its score.
+
+A *partial* profile (a candidate subset of the dataset, a run file) lists some passages per
+query; the others score ``-inf`` and form one tie block below every listed passage. For the
+id-broken metrics (which reproduce published figures and trec_eval) an unlisted passage is
+not retrieved at all; tie-aware metrics (:mod:`nanomlqa_viz.tie_metrics`) take the block as
+it is. A query a partial profile does not cover has no ranking and scores 0.
 """
 
 from __future__ import annotations
@@ -32,7 +38,10 @@ class RankInfo:
         return self.tie_last - self.tie_first
 
     def interval(self) -> str:
-        return str(self.rank) if self.ties == 0 else f"{self.tie_first}–{self.tie_last}"
+        """The ranks it could hold among equal scores (``"7"``, ``"2–9,731"``)."""
+        from nanomlqa_viz.formatting import format_interval
+
+        return format_interval(self.tie_first, self.tie_last)
 
 
 def id_order(doc_ids: Sequence[str]) -> np.ndarray:
@@ -53,15 +62,39 @@ class RankedProfile:
     id_rank: np.ndarray  # (n_docs,) from :func:`id_order`
     description: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     secondary: np.ndarray | None = None  # (n_queries, n_docs), smaller is better, before the id
+    partial: bool = False  # lists some passages per query; the rest score -inf (not retrieved)
+    covered: np.ndarray | None = None  # (n_queries,) bool: the query has a ranking; None: every query
+    scored: bool = True  # False: the scores only encode an order (a candidate list's -position)
+    key: str = ""  # a fingerprint of everything the scores depend on (results derived from them are cached by it)
 
     def __post_init__(self) -> None:
-        for arr in (self.scores, self.id_rank, self.secondary):
+        for arr in (self.scores, self.id_rank, self.secondary, self.covered):
             if arr is not None:
                 arr.flags.writeable = False
 
     @property
     def n_docs(self) -> int:
         return int(self.scores.shape[1])
+
+    @property
+    def n_queries(self) -> int:
+        return int(self.scores.shape[0])
+
+    def covers(self, qi: int) -> bool:
+        """Does the profile rank anything for query ``qi``?"""
+        return self.covered is None or bool(self.covered[qi])
+
+    @property
+    def n_covered(self) -> int:
+        return self.n_queries if self.covered is None else int(np.count_nonzero(self.covered))
+
+    def listed(self, qi: int, di: int) -> bool:
+        """Is document ``di`` retrieved for query ``qi`` (always, unless the profile is partial)?"""
+        return self.covers(qi) and (not self.partial or bool(np.isfinite(self.scores[qi, di])))
+
+    def retrieved_rank(self, qi: int, di: int) -> int | None:
+        """The id-broken rank of a retrieved document; ``None`` when a partial profile does not list it."""
+        return self.rank_info(qi, di).rank if self.listed(qi, di) else None
 
     def order(self, qi: int) -> np.ndarray:
         """All document indices for query ``qi``, best first."""
@@ -110,8 +143,3 @@ class RankedProfile:
         for qi in range(self.scores.shape[0]):
             out[qi, self.order(qi)] = positions
         return out
-
-
-def doc_ranks(profile: RankedProfile, qi: int, doc_indices: Sequence[int]) -> tuple[int, ...]:
-    """Ranks (policy-broken) of several documents for one query, sorted ascending."""
-    return tuple(sorted(profile.rank_info(qi, int(d)).rank for d in doc_indices))

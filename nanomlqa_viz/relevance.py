@@ -1,4 +1,4 @@
-"""Relevance modes: strict qrels, + exact copies of the positive, + its translations.
+"""Relevance modes: strict qrels, + exact copies of the positive, + its parallel passages.
 
 The split's qrels mark one copy of each positive, while the corpus holds exact copies of it
 under other ids and its parallel versions in other languages. The three modes count as
@@ -7,8 +7,9 @@ relevant, for each query:
 - ``strict``: the qrels as published;
 - ``copies``: also every passage whose normalised text (NFKC, whitespace collapsed) equals a
   positive's;
-- ``translations``: also every passage detected as a translation of a positive (see
-  :mod:`nanomlqa_viz.translations`), and the exact copies of those.
+- ``parallel``: also every *parallel passage* of a positive — a version of the positive's
+  paragraph in another language that carries the same answer sentence, detected from text
+  (see :mod:`nanomlqa_viz.translations`) — and the exact copies of those.
 """
 
 from __future__ import annotations
@@ -17,14 +18,41 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
 
 import numpy as np
 
 from nanomlqa_viz.task import Task
 
-MODES: tuple[str, ...] = ("strict", "copies", "translations")
-MODE_LABELS = MappingProxyType({"strict": "strict qrels", "copies": "+ exact copies", "translations": "+ copies & translations"})
+
+class RelevanceMode(StrEnum):
+    STRICT = "strict"
+    COPIES = "copies"
+    PARALLEL = "parallel"
+
+
+MODES: tuple[RelevanceMode, ...] = tuple(RelevanceMode)
+MODE_LABELS = MappingProxyType(
+    {
+        RelevanceMode.STRICT: "strict qrels",
+        RelevanceMode.COPIES: "+ exact copies",
+        RelevanceMode.PARALLEL: "+ copies & parallel passages",
+    }
+)
+_LEGACY_MODES = MappingProxyType({"translations": RelevanceMode.PARALLEL})  # older links and callers
+
+
+def parse_mode(value: str) -> RelevanceMode:
+    """A relevance mode from its value (``translations``, the former name of ``parallel``, is accepted)."""
+    if value in _LEGACY_MODES:
+        return _LEGACY_MODES[value]
+    try:
+        return RelevanceMode(value)
+    except ValueError:
+        raise ValueError(f"unknown relevance mode {value!r}; expected one of {', '.join(MODES)}") from None
+
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -92,10 +120,9 @@ def passage_groups(
 
 
 def expanded_qrels(task: Task, groups: PassageGroups, *, mode: str) -> Mapping[str, frozenset[str]]:
-    """The relevant passages of every query under ``mode`` (one of :data:`MODES`)."""
-    if mode not in MODES:
-        raise ValueError(f"unknown relevance mode {mode!r}; expected one of {', '.join(MODES)}")
-    if mode == "strict":
+    """The relevant passages of every query under ``mode`` (a :class:`RelevanceMode` or its value)."""
+    mode = parse_mode(mode)
+    if mode == RelevanceMode.STRICT:
         return task.qrels
     out: dict[str, frozenset[str]] = {}
     for qid, positives in task.qrels.items():
@@ -103,7 +130,7 @@ def expanded_qrels(task: Task, groups: PassageGroups, *, mode: str) -> Mapping[s
         for pid in positives:
             i = task.doc_index[pid]
             docs.update(groups.copies_of(i).tolist())
-            if mode == "translations":
+            if mode == RelevanceMode.PARALLEL:
                 docs.update(groups.translations_of(i).tolist())
         out[qid] = frozenset(task.doc_ids[d] for d in docs)
     return MappingProxyType(out)

@@ -1,22 +1,21 @@
-"""Headless figures: the ``report`` JSON and the ``export`` per-query table."""
+"""Headless figures from a :class:`~nanomlqa_viz.pipeline.View`: the ``report`` JSON and the ``export`` table.
+
+The pages show the same figures; both read them from the view, so the command line and the app
+never disagree.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 
 import pandas as pd
 
-from nanomlqa_viz.analysis import (
-    TextLanguages,
-    profile_query_metrics,
-    query_table,
-    reference_query_metrics,
-    summary_metrics,
-)
-from nanomlqa_viz.explain import FailureAnalysis, duplicate_stats
+from nanomlqa_viz.analysis import summary_metrics
+from nanomlqa_viz.explain import duplicate_stats
+from nanomlqa_viz.pipeline import View
 from nanomlqa_viz.ranking import RankedProfile
-from nanomlqa_viz.relevance import expanded_qrels
+from nanomlqa_viz.registry import KIND_LABELS
+from nanomlqa_viz.relevance import RelevanceMode, expanded_qrels
 from nanomlqa_viz.task import Task
 
 EXPORT_BASE_COLUMNS = (
@@ -30,26 +29,31 @@ EXPORT_BASE_COLUMNS = (
 )
 
 
-def metrics_by_profile(task: Task, profiles: Mapping[str, RankedProfile]) -> dict[str, dict[str, float]]:
-    """Mean metrics of every reference subset (``reference/<config>``) and computed profile."""
-    out = {f"reference/{c}": summary_metrics(reference_query_metrics(task, c)) for c in task.candidates}
-    out.update({name: summary_metrics(profile_query_metrics(task, p)) for name, p in profiles.items()})
-    return out
+def _profiles_section(view: View) -> dict[str, dict[str, object]]:
+    return {
+        e.name: {
+            "kind": str(e.kind),
+            "kind_label": KIND_LABELS[e.kind],
+            "label": e.label,
+            "colour": e.colour,
+            "queries_covered": e.n_covered,
+            **{k: v for k, v in e.profile.description.items() if k not in ("kind", "label", "colour")},
+        }
+        for e in view.registry
+    }
 
 
-def build_report(
-    task: Task,
-    *,
-    languages: TextLanguages,
-    profiles: Mapping[str, RankedProfile],
-    analysis: FailureAnalysis | None = None,
-) -> dict[str, object]:
-    report = {
+def build_report(view: View, *, audit: bool = True) -> dict[str, object]:
+    """Counts, languages, every profile's metrics (ties by id and tie-aware), relevance modes, failure analysis."""
+    task, languages = view.task, view.languages
+    strict = RelevanceMode.STRICT
+    report: dict[str, object] = {
         "dataset": task.source,
         "split": task.split,
         "source_kind": task.source_kind,
         "notice": task.notice,
         "warnings": list(task.warnings),
+        "errors": list(view.errors),
         "counts": {
             "queries": task.n_queries,
             "documents": task.n_docs,
@@ -60,103 +64,60 @@ def build_report(
             "queries": dict(Counter(languages.query_lang).most_common()),
             "documents": dict(Counter(languages.doc_lang).most_common()),
         },
-        "metrics": metrics_by_profile(task, profiles),
-        "profiles": {name: dict(p.description) for name, p in profiles.items()},
+        "metrics": {name: summary_metrics(frame) for name, frame in view.id_metrics(strict).items()},
+        "tie_aware": {name: m.summary() for name, m in view.tie_metrics(strict).items() if view.registry[name].profile.scored},
+        "profiles": _profiles_section(view),
     }
-    if analysis is not None:
-        report["relevance_modes"] = {
-            mode: {name: summary_metrics(frame) for name, frame in per.items()} for mode, per in analysis.by_mode.items()
-        }
-        report["duplicates"] = duplicate_stats(task, analysis.groups)
-        report["label_audit"] = [
-            {"query_id": row.query_id, "confidence": float(row.confidence)} for row in analysis.audit.itertuples()
-        ]
-        report["bm25_reasons"] = dict(Counter(analysis.bm25_reasons["reason"]).most_common())
+    report["relevance_modes"] = {
+        str(mode): {name: summary_metrics(frame) for name, frame in view.id_metrics(mode).items()} for mode in view.modes
+    }
+    report["relevance_modes_tie_aware"] = {
+        str(mode): {name: m.summary() for name, m in view.tie_metrics(mode).items()} for mode in view.modes
+    }
+    analysis = view.analysis()
+    report["duplicates"] = duplicate_stats(task, analysis.groups)
+    report["bm25_reasons"] = dict(Counter(analysis.bm25_reasons["reason"]).most_common())
+    if audit:
+        from nanomlqa_viz.audit import failure_kinds, label_wrong
+
+        verdicts = view.audit()
+        report["label_audit"] = label_wrong(verdicts)
+        report["failure_kinds"] = failure_kinds(verdicts)
     return report
 
 
-def export_frame(
-    task: Task,
-    *,
-    languages: TextLanguages,
-    profiles: Mapping[str, RankedProfile],
-    analysis: FailureAnalysis | None = None,
-) -> pd.DataFrame:
-    """One row per query, the columns of ``export`` in a fixed order."""
-    table = query_table(task, languages, profiles)
+def export_frame(view: View) -> pd.DataFrame:
+    """One row per query, the columns of ``export`` in a fixed order: every profile's rank, tie interval and score."""
+    task = view.task
+    table = view.table()
+    names = view.registry.names()
     columns = list(EXPORT_BASE_COLUMNS)
-    columns += [f"rank_reference/{c}" for c in task.candidates]
-    for prefix in ("rank", "score", "ties"):
-        columns += [f"{prefix}_{name}" for name in profiles]
+    for prefix in ("rank", "tie_first", "tie_last", "ties", "score"):
+        columns += [f"{prefix}_{name}" for name in names]
     out = table[columns].copy()
-    if analysis is None:
-        return out
-    copies = expanded_qrels(task, analysis.groups, mode="copies")
-    translations = expanded_qrels(task, analysis.groups, mode="translations") if analysis.explanations else copies
-    family = {q: {"copies": copies.get(q, frozenset()), "translations": translations.get(q, frozenset())} for q in task.query_ids}
-    out["copies_of_positive"] = [len(family[q]["copies"] - task.positives(q)) for q in task.query_ids]
-    out["translations_of_positive"] = [
-        len({analysis.groups.copy_group[task.doc_index[d]] for d in family[q]["translations"] - family[q]["copies"]})
-        for q in task.query_ids
+    analysis = view.analysis()
+    groups = analysis.groups
+    copies = expanded_qrels(task, groups, mode=RelevanceMode.COPIES)
+    parallel = expanded_qrels(task, groups, mode=RelevanceMode.PARALLEL) if analysis.parallel_known else copies
+    family = {q: {"copy": copies.get(q, frozenset()), "parallel": parallel.get(q, frozenset())} for q in task.query_ids}
+    out["copies_of_positive"] = [len(family[q]["copy"] - task.positives(q)) for q in task.query_ids]
+    out["parallel_passages_of_positive"] = [
+        len({groups.copy_group[task.doc_index[d]] for d in family[q]["parallel"] - family[q]["copy"]}) for q in task.query_ids
     ]
-    out["translation_ids"] = [";".join(sorted(family[q]["translations"] - family[q]["copies"])) for q in task.query_ids]
-    for kind in ("copy", "translation"):
-        key = "copies" if kind == "copy" else "translations"
-        for name, profile in profiles.items():
+    out["parallel_ids"] = [";".join(sorted(family[q]["parallel"] - family[q]["copy"])) for q in task.query_ids]
+    for kind in ("copy", "parallel"):
+        for name, profile in view.profiles.items():
             out[f"best_rank_any_{kind}_{name}"] = pd.array(
-                [_best_rank(task, profile, qi, family[q][key]) for qi, q in enumerate(task.query_ids)], dtype="Int64"
-            )
-        for config, subset in task.candidates.items():
-            out[f"best_rank_any_{kind}_reference/{config}"] = pd.array(
-                [next((r for r, d in enumerate(subset.ranking(q), 1) if d in family[q][key]), None) for q in task.query_ids],
-                dtype="Int64",
+                [_best_rank(task, profile, qi, family[q][kind]) for qi, q in enumerate(task.query_ids)], dtype="Int64"
             )
     reasons = analysis.bm25_reasons.set_index("query_id")["reason"]
     out["bm25_reason"] = [reasons.get(q, "") for q in task.query_ids]
-    audit = analysis.audit.set_index("query_id")["confidence"] if len(analysis.audit) else pd.Series(dtype=float)
-    out["label_suspect"] = [q in audit.index for q in task.query_ids]
-    out["label_suspect_confidence"] = [float(audit[q]) if q in audit.index else 0.0 for q in task.query_ids]
+    verdicts = view.audit().set_index("query_id")
+    judged = [q in verdicts.index for q in task.query_ids]
+    out["label_verdict"] = [str(verdicts.at[q, "verdict"]) if j else "" for q, j in zip(task.query_ids, judged)]
+    out["label_verdict_confidence"] = [float(verdicts.at[q, "confidence"]) if j else 0.0 for q, j in zip(task.query_ids, judged)]
     return out
 
 
 def _best_rank(task: Task, profile: RankedProfile, qi: int, docs: frozenset[str]) -> int | None:
-    return min((profile.rank_info(qi, task.doc_index[d]).rank for d in docs), default=None)
-
-
-def metrics_frame(per_query: Mapping[str, pd.DataFrame], *, source: str, split: str) -> pd.DataFrame:
-    """One row per profile: mean of every metric, n queries, and the published figures if any."""
-    from nanomlqa_viz.published import published_for
-
-    rows = []
-    for name, frame in per_query.items():
-        row = {"profile": name, "n": len(frame), **summary_metrics(frame)}
-        published = published_for(source, split, name.split("/", 1)[1]) if name.startswith("reference/") else None
-        for key in ("ndcg@10", "hit@10", "recall@100"):
-            row[f"published {key}"] = published[key] if published else float("nan")
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("profile")
-
-
-def rank_distribution(table: pd.DataFrame, profiles: list[str]) -> pd.DataFrame:
-    """Long frame (profile, rank) of the positive's rank per query, for the distribution chart.
-
-    Reference subsets contribute only queries whose positive is in their list.
-    """
-    parts = []
-    for name in profiles:
-        ranks = table[f"rank_{name}"].dropna().astype(int)
-        parts.append(pd.DataFrame({"profile": name, "rank": ranks.to_numpy()}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["profile", "rank"])
-
-
-def modes_frame(
-    per_query_by_mode: Mapping[str, Mapping[str, pd.DataFrame]], *, metrics: tuple[str, ...] = ("hit@10", "ndcg@10", "recall@100")
-) -> pd.DataFrame:
-    """One row per profile, one column per (metric, relevance mode): the labelling effect at a glance."""
-    columns: dict[str, pd.Series] = {}
-    for metric in metrics:
-        for mode, per_query in per_query_by_mode.items():
-            columns[f"{metric} · {mode}"] = pd.Series({name: frame[metric].mean() for name, frame in per_query.items()})
-    frame = pd.DataFrame(columns)
-    frame.insert(0, "n", pd.Series({name: len(f) for name, f in next(iter(per_query_by_mode.values())).items()}))
-    return frame
+    return min((r for d in docs if (r := profile.retrieved_rank(qi, task.doc_index[d])) is not None), default=None)

@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import PurePath
+
+
+def short_source_name(source: str) -> str:
+    """What a person calls a source: ``demo``, a hub id as it is, a local folder by its last part (never its full path)."""
+    if source == "demo" or ("/" in source and not source.startswith(("/", ".", "~")) and len(PurePath(source).parts) == 2):
+        return source
+    return PurePath(source.rstrip("/\\")).name or source
 
 
 @dataclass(frozen=True)
@@ -75,3 +83,8 @@ class Task:
     @property
     def label(self) -> str:
         return f"{self.source} [{self.split}]"
+
+    @property
+    def short_label(self) -> str:
+        """The label shown on pages: the source's short name (a folder without its path) and the split."""
+        return f"{short_source_name(self.source)} [{self.split}]"

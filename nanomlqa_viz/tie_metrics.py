@@ -22,7 +22,10 @@ The probabilities are products of at most ``k`` ratios of integers, exact to rou
 block size. Conventions are those of :mod:`nanomlqa_viz.metrics` (binary relevance, ideal DCG over
 ``min(|relevant|, k)``, zeros for a query without a relevant document or without a ranking).
 ``-inf`` is an ordinary score (a run's unlisted documents form one block at the bottom); NaN
-scores rank below everything, as in :meth:`~nanomlqa_viz.ranking.RankedProfile.order`.
+scores rank below everything, as in :meth:`~nanomlqa_viz.ranking.RankedProfile.order`. With
+``partial=True`` (a candidate list, a run file) a relevant document scored ``-inf`` is not
+retrieved at all, as trec_eval and the published figures count it: it adds nothing in any case,
+and still counts in ``|relevant|``.
 """
 
 from __future__ import annotations
@@ -141,6 +144,7 @@ def _blocks(
     relevant: Sequence[Iterable[int]],
     covered: np.ndarray,
     secondary: np.ndarray | None,
+    partial: bool = False,
 ) -> tuple[_Blocks, np.ndarray]:
     """All relevant-holding blocks, and each query's number of relevant documents (0 if uncovered)."""
     n_queries, n_docs = scores.shape
@@ -151,6 +155,10 @@ def _blocks(
         if not covered[qi] or idx.size == 0:
             continue
         n_relevant[qi] = idx.size
+        if partial:
+            idx = idx[np.isfinite(scores[qi, idx])]  # unlisted: not retrieved
+            if idx.size == 0:
+                continue
         g, m, r = _row_blocks(scores[qi], idx, None if secondary is None else secondary[qi])
         order = np.argsort(g, kind="stable")
         parts.append((qi, g[order], m[order], r[order]))
@@ -267,6 +275,7 @@ def tie_aware_metrics(
     query_ids: Sequence[str],
     covered: np.ndarray | None = None,
     secondary: np.ndarray | None = None,
+    partial: bool = False,
 ) -> TieAwareMetrics:
     """Expected, worst and best value of every metric for every query.
 
@@ -274,7 +283,8 @@ def tie_aware_metrics(
     document indices relevant for query ``qi`` (empty: all zeros). ``covered[qi] == False``: the
     query has no ranking, all zeros. ``secondary`` (optional, (n_queries, n_docs), smaller first):
     a tie-breaker that is part of the ranking's definition (the hybrid's best single-list rank);
-    blocks are then the documents equal in score and secondary key.
+    blocks are then the documents equal in score and secondary key. ``partial``: relevant
+    documents scored ``-inf`` are not retrieved (a candidate list or run that does not list them).
     """
     scores = np.asarray(scores)
     _validate(scores, len(relevant), secondary)
@@ -286,7 +296,7 @@ def tie_aware_metrics(
     covered = np.asarray(covered, dtype=bool)
     if covered.shape != (n_queries,):
         raise ValueError(f"covered must have shape ({n_queries},), got {covered.shape}")
-    blocks, n_relevant = _blocks(scores, relevant, covered, secondary)
+    blocks, n_relevant = _blocks(scores, relevant, covered, secondary, partial)
     arrays = _metric_arrays(blocks, n_relevant)
     index = pd.Index(list(query_ids), name="query_id")
     frames = {case: pd.DataFrame({key: arrays[case][key] for key in METRIC_KEYS}, index=index) for case in CASES}

@@ -21,6 +21,7 @@ class CountingEncoder:
     name: str = "counting-test-encoder"
     description: str = "test"
     calls: list[list[str]] = field(default_factory=list)
+    identity: str = "counting-test-encoder==1"
 
     def _vec(self, text: str) -> np.ndarray:
         rng = np.random.default_rng(int(fingerprint([text]), 16) % 2**32)
@@ -83,7 +84,7 @@ def test_corrupt_or_mismatched_cache_is_rebuilt(tmp_path, damage):
     elif damage == "garbage":
         path.write_bytes(b"\x00not an npz file")
     else:
-        key = {"model": enc.name, "texts": "0" * 16 if damage == "other_texts" else distinct.fingerprint, "n": 3}
+        key = {"model": enc.identity, "texts": "0" * 16 if damage == "other_texts" else distinct.fingerprint, "n": 3}
         bad = ArrayCache(tmp_path)
         bad.save(path.relative_to(tmp_path).with_suffix("").as_posix(), key=key, arrays={"embeddings": good + 1})
         if damage == "other_version":
@@ -100,7 +101,7 @@ def test_corrupt_or_mismatched_cache_is_rebuilt(tmp_path, damage):
     np.testing.assert_allclose(rebuilt, good)
     assert (
         ArrayCache(tmp_path).load(
-            path.relative_to(tmp_path).with_suffix("").as_posix(), key={"model": enc.name, "texts": distinct.fingerprint, "n": 3}
+            path.relative_to(tmp_path).with_suffix("").as_posix(), key={"model": enc.identity, "texts": distinct.fingerprint, "n": 3}
         )
         is not None
     )

@@ -34,6 +34,7 @@ class HashEncoder:
     name: str = "hash-test-encoder"
     description: str = "test"
     encoded: int = 0
+    identity: str = "hash-test-encoder==1"
 
     def _vec(self, text: str) -> np.ndarray:
         v = np.random.default_rng(int(fingerprint([text]), 16) % 2**32).standard_normal(16).astype(np.float32)

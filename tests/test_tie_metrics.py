@@ -360,3 +360,15 @@ def test_sorted_row_and_comparison_counting_agree(monkeypatch):
     for case in ("expected", "worst", "best"):
         assert getattr(by_sort, case).equals(getattr(by_comparison, case))
     assert (by_sort.best["recall@100"] > by_sort.worst["recall@100"]).any()
+
+
+def test_partial_profile_does_not_retrieve_unlisted_relevant_documents():
+    """A run of depth 3 that leaves the positive out: nothing at any cutoff (trec_eval), yet |relevant| counts."""
+    row = np.full(200, -np.inf)
+    row[[5, 6, 7]] = [3.0, 2.0, 1.0]
+    as_block = query_tie_metrics(row, [50])
+    assert as_block["hit@100"][2] == 1.0, "as an ordinary -inf block the positive could be at rank 4"
+    result = tie_aware_metrics(row[None, :], [[50, 6]], query_ids=["q"], partial=True)
+    for case in (result.expected, result.worst, result.best):
+        assert case.loc["q", "recall@100"] == 0.5, "the listed relevant passage counts, the unlisted one is not retrieved"
+        assert case.loc["q", "hit@1"] == 0.0 and case.loc["q", "mrr@10"] == 0.5

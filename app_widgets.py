@@ -1,0 +1,180 @@
+"""Widgets several pages draw: CSV downloads, row selection, URL-bound pickers, passage text, links.
+
+Every string that comes from the data or a URL goes through :mod:`nanomlqa_viz.escaping`
+(markdown for text, the CSV helper for downloads). Drawing only: nothing here computes a figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from app_common import View, set_param, shared_params
+from nanomlqa_viz.escaping import csv_bytes, markdown_text
+from nanomlqa_viz.explorer import highlight_spans, truncate_text
+from nanomlqa_viz.formatting import TIE_NOTE
+from nanomlqa_viz.registry import ProfileKind
+
+EXPLORER = "pages/1_Query_explorer.py"
+FULL_TEXT_CHARS = 20_000  # what an expander shows of a very long passage (the index keeps it whole)
+SCRIPT_CODES = {
+    "Latin": "Latn",
+    "Arabic": "Arab",
+    "Devanagari": "Deva",
+    "Han": "Hani",
+    "Cyrillic": "Cyrl",
+    "Greek": "Grek",
+    "Hebrew": "Hebr",
+    "Hangul": "Hang",
+    "Hiragana": "Hira",
+    "Katakana": "Kana",
+    "Thai": "Thai",
+}
+
+
+# --------------------------------------------------------------------------- downloads and tables
+
+
+def csv_download(frame: pd.DataFrame, *, file_name: str, help_text: str, key: str | None = None) -> None:
+    """A CSV download of exactly ``frame``; cells a spreadsheet would run as formulas are neutralised."""
+    st.download_button(
+        "CSV",
+        icon=":material/download:",
+        data=csv_bytes(frame),
+        file_name=file_name,
+        mime="text/csv",
+        width="stretch",
+        help=help_text,
+        key=key,
+    )
+
+
+def select_row_to_param(table_key: str, ids_key: str, *, param: str = "query") -> Callable[[], None]:
+    """An ``on_select`` callback: the selected row's id (from ``st.session_state[ids_key]``) goes into ``?param=``."""
+
+    def callback() -> None:
+        event = st.session_state.get(table_key)
+        rows = list(event.selection.rows) if event is not None else []
+        ids = st.session_state.get(ids_key, [])
+        if rows and rows[0] < len(ids):
+            set_param(param, ids[rows[0]])
+
+    return callback
+
+
+# --------------------------------------------------------------------------- URL-bound pickers
+
+
+def url_select(
+    label: str,
+    name: str,
+    options: Sequence[str],
+    *,
+    default: str,
+    key: str,
+    fmt: Callable[[str], str] = str,
+    help_text: str | None = None,
+    keep: Sequence[str] = (),
+) -> str:
+    """A selectbox mirrored in ``?name=``; an unknown value shows the default and is dropped.
+
+    A value in ``keep`` (a dense profile still being computed) stays in the URL while the default
+    is shown, so the view the link names appears once it is ready.
+    """
+    options = list(options)
+    raw = st.query_params.get(name)
+    shown = raw if raw in options else (default if default in options else options[0])
+    choice = st.selectbox(
+        label, options, index=options.index(shown), format_func=lambda o: markdown_text(fmt(o)), key=key, help=help_text
+    )
+    if not (raw in keep and raw not in options and choice == shown):
+        set_param(name, choice, default=default)
+    return choice
+
+
+def profile_select(view: View, label: str, *, param: str, default: str, key: str, kinds: Sequence[ProfileKind] = ()) -> str:
+    """One profile of the view's registry, by its label, bound to ``?param=``."""
+    names = view.registry.names(*kinds)
+    labels = view.registry.labels()
+    return url_select(label, param, names, default=default, key=key, fmt=lambda n: labels[n], keep=view.pending_names)
+
+
+def profiles_multiselect(
+    view: View, label: str, *, param: str, default: Sequence[str], key: str, max_selections: int | None = None
+) -> list[str]:
+    """Several profiles of the view's registry (their order kept), bound to ``?param=``."""
+    names = view.registry.names()
+    labels = view.registry.labels()
+    raw = st.query_params.get(param)
+    wanted = [n for n in dict.fromkeys(raw.split(",")) if n in names] if raw else [n for n in default if n in names]
+    if max_selections:
+        wanted = wanted[:max_selections]
+    chosen = st.multiselect(
+        label,
+        names,
+        default=wanted,
+        format_func=lambda n: markdown_text(labels[n]),
+        key=key,
+        max_selections=max_selections,
+    )
+    set_param(param, chosen, default=",".join(n for n in default if n in names))
+    return chosen
+
+
+# --------------------------------------------------------------------------- text
+
+
+def lang_badge(lang: str, script: str, *, short: bool = False) -> str:
+    shown = SCRIPT_CODES.get(script, script[:4]) if short else script
+    return f":gray-badge[{markdown_text(lang or '?')} {markdown_text(shown or '?')}]"
+
+
+def highlighted(text: str, tokens: frozenset[str]) -> str:
+    """Markdown of the text, every segment escaped first; words sharing a query token in bold accent."""
+    return "".join(f":blue[**{markdown_text(s)}**]" if m else markdown_text(s) for s, m in highlight_spans(text, tokens))
+
+
+def full_text_expander(text: str, render: Callable[[str], str]) -> None:
+    """An expander with the passage's text (markdown from ``render``), capped for very long passages."""
+    with st.expander(f"full text · {len(text):,} chars", type="compact"):
+        shown, cut = truncate_text(text, FULL_TEXT_CHARS)
+        st.markdown(render(shown))
+        if cut:
+            st.caption(f"the first {FULL_TEXT_CHARS:,} of {len(text):,} characters are shown; the index holds all of them")
+
+
+def passage_text(text: str, tokens: frozenset[str], *, limit: int, caption: bool = True) -> None:
+    """A passage's first ``limit`` characters, query tokens highlighted; the rest in an expander."""
+    snippet, cut = truncate_text(text, limit)
+    (st.caption if caption else st.markdown)(highlighted(snippet, tokens))
+    if cut:
+        full_text_expander(text, lambda shown: highlighted(shown, tokens))
+
+
+def tie_note() -> None:
+    st.caption(TIE_NOTE)
+
+
+def explorer_link(query_id: str, *, label: str | None = None, **params: str) -> None:
+    """A link that opens a query (and optional filters) in the query explorer, carrying the shared URL state."""
+    try:
+        st.page_link(
+            EXPLORER,
+            label=markdown_text(label or f"Open {query_id} in the query explorer"),
+            icon=":material/manage_search:",
+            query_params={**shared_params(), **({"query": query_id} if query_id else {}), **params},
+        )
+    except StreamlitPageNotFoundError:
+        st.caption("The query explorer page is not available in this app.")
+
+
+def coverage_notes(view: View) -> None:
+    """One caption per profile that ranks fewer queries than the task has (a run covering few queries)."""
+    for entry in view.registry:
+        if entry.partial_coverage and entry.kind == ProfileKind.RUN:
+            st.caption(
+                f"⚠ {markdown_text(entry.label)} {entry.coverage_note}: the others have no ranking and score 0 (counted in n)."
+            )
