@@ -343,6 +343,17 @@ class View:
             return (mode, self.analysis().key)
         return (mode, self.pipeline.qrels_key)
 
+    def cached(self, kind: str, compute: Callable[[], object], *, profiles: Sequence[str] = (), params: tuple = (), mode=None):
+        """A result derived from this view, memoised under a complete key built here.
+
+        The key holds ``kind`` and ``params`` (hashable), the keys of the named ``profiles`` and
+        of the relevance mode (the analysis' key for ``parallel``). Package modules use it for
+        their figures (significance tests, what-if sweeps); pages never build keys.
+        """
+        mode = self.mode if mode is None else parse_mode(mode)
+        key = (kind, params, tuple(self.registry[n].profile.key for n in profiles), self._mode_key(mode))
+        return self.pipeline._memo.get(key, compute)
+
     # ------------------------------------------------------------------ metrics
 
     def tie_metrics(self, mode: RelevanceMode | None = None) -> dict[str, TieAwareMetrics]:
