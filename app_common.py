@@ -156,6 +156,8 @@ def _choose_models() -> list[str]:
     options = configured_models()
     default = [options[0]]
     wanted = param_list("models", options) if "models" in st.query_params else default
+    if any(m not in options for m in st.query_params.get("models", "").split(",") if m):
+        st.sidebar.warning("A dense model named in the URL is not a configured one; ignored.")
     models = st.sidebar.multiselect(
         "Dense models",
         options,

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from nanomlqa_viz.profiles import DENSE_PREFIX, REFERENCE_PREFIX
 from nanomlqa_viz.ranking import RankedProfile
+from nanomlqa_viz.task import short_source_name
 
 
 class ProfileKind(StrEnum):
@@ -46,7 +47,7 @@ def profile_label(name: str) -> str:
     if name.startswith(REFERENCE_PREFIX):
         return f"ref · {name.removeprefix(REFERENCE_PREFIX)}"
     if name.startswith(DENSE_PREFIX):
-        return f"Dense · {name.removeprefix(DENSE_PREFIX)}"
+        return f"Dense · {short_source_name(name.removeprefix(DENSE_PREFIX))}"  # a local model folder without its path
     return _BUILTIN_LABELS.get(name, name)
 
 

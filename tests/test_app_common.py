@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_common import escape_markdown
+from nanomlqa_viz.escaping import markdown_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +20,7 @@ def test_escape_markdown_neutralises_markup_and_links():
         assert raw not in out
     assert "://" not in out and "www." not in out, "bare URLs are not autolinked"
     assert out.replace("\\", "").replace("\u2060", "") == text, "nothing but escapes and word joiners is added"
+    assert escape_markdown is markdown_text, "pages escape with the package's one markdown helper"
 
 
 @pytest.mark.parametrize("page", ["app.py", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))])
@@ -39,10 +41,13 @@ def test_url_cannot_name_an_unconfigured_source(tmp_path, monkeypatch):
     AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()  # warm: no dense rerun below
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["dataset"] = "/etc"
-    at.query_params["model"] = "/tmp/some/model"
+    at.query_params["models"] = "/tmp/some/model"
+    at.query_params["split"] = "../../etc"
     at.run()
     assert not at.exception
     warnings = " ".join(w.value for w in at.sidebar.warning)
     assert "not a configured source" in warnings and "not a configured one" in warnings
-    assert at.sidebar.selectbox[0].value == "demo"
-    assert at.sidebar.text_input(key="model_input").value != "/tmp/some/model"
+    assert "not one this source declares" in warnings
+    assert at.sidebar.selectbox(key="dataset_select").value == "demo"
+    assert "/tmp/some/model" not in at.sidebar.multiselect(key="models_select").value
+    assert at.sidebar.selectbox(key="split_select").value == "mlqa"
