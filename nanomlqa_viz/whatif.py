@@ -309,12 +309,10 @@ class ListedPositives:
     depth: int
     tie_break: str
     n_docs: int
-    rank_a: np.ndarray  # (Q, M) float64 rank in A of each listed passage
-    rank_b: np.ndarray  # (Q, M) float64 rank in B
-    in_a: np.ndarray  # (Q, M) bool: inside A's list
-    in_b: np.ndarray  # (Q, M) bool
-    secondary: np.ndarray  # (Q, M) float64 tie-aware block key (best single-list rank; 0 with tie_break="id")
-    key: np.ndarray  # (Q, M) int64 id-broken order key (secondary, then corpus id; smaller first)
+    id_rank: np.ndarray  # (n_docs,) int64 corpus-id order
+    listed: np.ndarray  # (Q, M) int32 corpus index of each listed passage (padding: 0)
+    rank_a: np.ndarray  # (Q, M) int32 its rank in A
+    rank_b: np.ndarray  # (Q, M) int32 its rank in B
     valid: np.ndarray  # (Q, M) bool: a real passage, not padding
     pos_rank_a: np.ndarray  # (P,) float64 the relevant passage's rank in A
     pos_rank_b: np.ndarray  # (P,)
@@ -340,36 +338,44 @@ class ListedPositives:
             w_a, w_b = per_query[:, 0:1], per_query[:, 1:2]
             pos_w_a, pos_w_b = per_query[q, 0], per_query[q, 1]
         # the exact expression of fusion.rrf_scores: (0 + w_a / (k + r_a)) + w_b / (k + r_b), 0 beyond depth
-        fused = np.where(self.in_a, w_a / (k + self.rank_a), 0.0) + np.where(self.in_b, w_b / (k + self.rank_b), 0.0)
         depth = self.depth
+        rank_a, rank_b = self.rank_a.astype(np.float64), self.rank_b.astype(np.float64)
+        fused = np.where(rank_a <= depth, w_a / (k + rank_a), 0.0) + np.where(rank_b <= depth, w_b / (k + rank_b), 0.0)
         pos = np.where(self.pos_rank_a <= depth, pos_w_a / (k + self.pos_rank_a), 0.0) + np.where(
             self.pos_rank_b <= depth, pos_w_b / (k + self.pos_rank_b), 0.0
         )
         return fused, pos
 
     def _counts(self, k: float, weights: WeightsLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per relevant passage: listed passages ahead in the id-broken order, ahead of its block, in its block."""
+        """Per relevant passage: passages ahead in the id-broken order, ahead of its tie block, in its block."""
         fused, pos = self._scores(k, weights)
         q = self.positives.query
         n_pairs = q.size
+        greater = np.zeros(n_pairs, dtype=np.int64)
         ahead_id = np.zeros(n_pairs, dtype=np.int64)
-        above = np.zeros(n_pairs, dtype=np.int64)
+        sec_before = np.zeros(n_pairs, dtype=np.int64)
         tied = np.zeros(n_pairs, dtype=np.int64)
         step = max(1, _CHUNK // max(1, fused.shape[1]))
         for start in range(0, n_pairs, step):
             part = slice(start, start + step)
             rows = q[part]
-            f, valid, sec = fused[rows], self.valid[rows], self.secondary[rows]
-            p = pos[part, None]
-            greater = (f > p) & valid
-            equal = (f == p) & valid
-            ahead_id[part] = np.count_nonzero(greater | (equal & (self.key[rows] < self.pos_key[part, None])), axis=1)
-            psec = self.pos_secondary[part, None]
-            above[part] = np.count_nonzero(greater | (equal & (sec < psec)), axis=1)
-            tied[part] = np.count_nonzero(equal & (sec == psec), axis=1)
+            f, valid, p = fused[rows], self.valid[rows], pos[part, None]
+            greater[part] = np.count_nonzero((f > p) & valid, axis=1)
+            # equal scores are few: compare their secondary keys (and corpus ids) one by one
+            pair, col = np.nonzero((f == p) & valid)
+            row = rows[pair]
+            sec = (
+                np.minimum(self.rank_a[row, col], self.rank_b[row, col]) if self.tie_break == "best_rank" else np.zeros(col.size)
+            )
+            psec = self.pos_secondary[start + pair]
+            key = sec.astype(np.int64) * (self.n_docs + 1) + self.id_rank[self.listed[row, col]]
+            size = min(step, n_pairs - start)
+            ahead_id[part] = np.bincount(pair, weights=key < self.pos_key[start + pair], minlength=size).astype(np.int64)
+            sec_before[part] = np.bincount(pair, weights=sec < psec, minlength=size).astype(np.int64)
+            tied[part] = np.bincount(pair, weights=sec == psec, minlength=size).astype(np.int64)
         below_zero, at_zero = pos < 0, pos == 0
-        ahead_id += np.where(below_zero, self.n_unlisted, np.where(at_zero, self.unlisted_before, 0))
-        above += np.where(below_zero, self.n_unlisted, np.where(at_zero, self.unlisted_sec_before, 0))
+        ahead_id += greater + np.where(below_zero, self.n_unlisted, np.where(at_zero, self.unlisted_before, 0))
+        above = greater + sec_before + np.where(below_zero, self.n_unlisted, np.where(at_zero, self.unlisted_sec_before, 0))
         tied += np.where(at_zero, self.unlisted_sec_equal, 0)
         return ahead_id, above, tied
 
@@ -448,13 +454,11 @@ def listed_positives(
     width = max(1, int(counts.max()) if counts.size else 1)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     slot = np.arange(rows.size) - starts[rows]
-    listed = np.zeros((n_q, width), dtype=np.int64)
+    listed = np.zeros((n_q, width), dtype=np.int32 if n_docs < 2**31 else np.int64)
     listed[rows, slot] = cols
     valid = np.arange(width)[None, :] < counts[:, None]
-    rank_a = np.take_along_axis(a, listed, axis=1).astype(np.float64)
-    rank_b = np.take_along_axis(b, listed, axis=1).astype(np.float64)
-    secondary = np.minimum(rank_a, rank_b) if best_rank else np.zeros_like(rank_a)
-    key = np.where(valid, secondary.astype(np.int64) * (n_docs + 1) + ids[listed], np.iinfo(np.int64).max)
+    rank_a = np.take_along_axis(a, listed, axis=1)
+    rank_b = np.take_along_axis(b, listed, axis=1)
 
     q, docs = pos.query, pos.doc
     pos_rank_a = a[q, docs].astype(np.float64)
@@ -479,12 +483,10 @@ def listed_positives(
         depth=depth,
         tie_break=tie_break,
         n_docs=n_docs,
+        id_rank=ids,
+        listed=listed,
         rank_a=rank_a,
         rank_b=rank_b,
-        in_a=valid & (rank_a <= depth),
-        in_b=valid & (rank_b <= depth),
-        secondary=secondary,
-        key=key,
         valid=valid,
         pos_rank_a=pos_rank_a,
         pos_rank_b=pos_rank_b,
@@ -902,9 +904,11 @@ def default_query(view: View, a: str, b: str, *, top: int = 10) -> str:
 
 
 def _rank_text(profile: RankedProfile, qi: int, doc: int) -> str:
+    """The rank fusion reads (ties broken by corpus id) and, where scores tie, the interval: ``"84 (tied 76–531)"``."""
     if not profile.listed(qi, doc):
         return "not listed"
-    return profile.rank_info(qi, doc).interval()
+    info = profile.rank_info(qi, doc)
+    return f"{info.rank:,}" if info.ties == 0 else f"{info.rank:,} (tied {info.interval()})"
 
 
 PLACEMENT_COLUMNS = [
@@ -940,10 +944,11 @@ def _relations(view: View, query_id: str, docs: Sequence[int]) -> list[str]:
 def placement_table(view: View, a: str, b: str, params: FusionParams, query_id: str, *, limit: int = 25) -> pd.DataFrame:
     """Where one query's relevant passages (view's mode) land: one row per passage, best fused rank first.
 
-    Columns :data:`PLACEMENT_COLUMNS`: ``rank_a`` / ``rank_b`` are each input's rank with its tie
-    interval (``"97–9,731"``; ``"not listed"`` for a partial profile), ``fused_rank`` the rank
-    under ``params`` with its tie interval, ``default_rank`` under the default fusion. At most
-    ``limit`` rows (the best placed).
+    Columns :data:`PLACEMENT_COLUMNS`: ``rank_a`` / ``rank_b`` are each input's rank as fusion reads
+    it (ties broken by corpus id) with its tie interval where scores tie (``"84 (tied 76–9,731)"``;
+    ``"not listed"`` for a partial profile), ``fused_rank`` the fused rank's tie interval under
+    ``params`` (``"7"``, ``"7–8"``), ``default_rank`` under the default fusion. At most ``limit``
+    rows (the best placed).
     """
     task = view.task
     qi = task.query_index[query_id]
@@ -981,9 +986,9 @@ def _interval(first: int, last: int) -> str:
 
 
 def contributions_table(
-    view: View, a: str, b: str, params: FusionParams, query_id: str, *, top: int = 10, snippet: int = 110
+    view: View, a: str, b: str, params: FusionParams, query_id: str, *, top: int = 10, below: int = 3, snippet: int = 110
 ) -> pd.DataFrame:
-    """The fused top ``top`` of one query under ``params`` (relevant passages below it added), what each input gave.
+    """The fused top ``top`` of one query under ``params`` and the ``below`` best-placed relevant passages under it.
 
     Columns: ``fused_rank``, ``fused_ties`` (its tie interval), ``relevant`` (✓ under the view's
     mode), ``doc_id``, ``lang``, ``rank_a`` / ``rank_b`` (input ranks; ``<NA>``: not listed by a
@@ -995,7 +1000,8 @@ def contributions_table(
     relevant = relevant_indices(view)[qi]
     ranks_a, ranks_b = view_ranks(view, a)[qi], view_ranks(view, b)[qi]
     ids = view.pipeline.ctx.id_rank
-    frame = query_contributions(ranks_a, ranks_b, params=params, top=top, id_rank=ids, extra=relevant[:5])
+    frame = query_contributions(ranks_a, ranks_b, params=params, top=top, id_rank=ids, extra=relevant)
+    frame = pd.concat([frame[frame["in_top"]], frame[~frame["in_top"]].head(below)], ignore_index=True)
     default = query_contributions(ranks_a, ranks_b, params=FusionParams(), top=0, id_rank=ids, extra=frame["doc"].tolist())
     unlisted = task.n_docs + 1
     docs = frame["doc"].to_numpy()

@@ -18,6 +18,7 @@ from nanomlqa_viz.formatting import format_tie_range
 from nanomlqa_viz.fusion import FusionParams
 from nanomlqa_viz.metrics import METRIC_KEYS
 from nanomlqa_viz.relevance import MODE_LABELS, RelevanceMode
+from nanomlqa_viz.significance import fmt_p
 
 DEFAULT = FusionParams()
 K_OPTIONS = (1, 2, 5, 10, 20, 30, 40, 60, 80, 100, 150, 200, 300, 500, 1000)
@@ -29,7 +30,9 @@ NUM, TEXT = st.column_config.NumberColumn, st.column_config.TextColumn
 CONTRIBUTIONS = {"contribution_a": NUM("A contr.", format="%.5f"), "contribution_b": NUM("B contr.", format="%.5f")}
 FUSED = {"fused": NUM("fused score", format="%.5f"), "doc_id": "passage"}
 RANK_TEXT = {
-    c: TEXT(c.replace("rank_", "").upper() + " rank", help="tie interval; 'not listed': a run without it")
+    c: TEXT(
+        c.replace("rank_", "").upper() + " rank", help="the rank fusion reads (ties by corpus id), tie interval where scores tie"
+    )
     for c in ("rank_a", "rank_b")
 }
 RANK_NUM = {c: NUM(c.replace("rank_", "").upper() + " rank", format="%d", help="empty: not listed") for c in ("rank_a", "rank_b")}
@@ -164,7 +167,7 @@ def one_query(view: View, a: str, b: str, params: FusionParams, labels: dict[str
             "text": TEXT("passage text", width="large"),
         },
     )
-    st.caption("Fused top 10 under the current sliders (relevant passages below it added); fused = A contr. + B contr.")
+    st.caption("Fused top 10 under the current sliders, then the best-placed relevant passages below it; fused = A + B contr.")
 
 
 def language_aware(view: View, a: str, b: str, metric: str) -> None:
@@ -181,21 +184,15 @@ def language_aware(view: View, a: str, b: str, metric: str) -> None:
         st.warning("Oracle grouping: the script relation uses the positive, which a retriever does not know at query time.")
     result = lh.view_language_aware_hybrid(view, a, b, params)
     o = result.overall
-    cards = st.columns(4)
+    cards = st.columns(5)
     cards[0].metric("n (held out)", f"{o['n']:,}", help=f"{o['splits']} seeded halvings; fit on one half, measured on the other")
     cards[1].metric(
-        f"{metric} · language-aware",
-        f"{o['lang_aware']:.3f}",
-        help="cross-validated: each query's mean over the splits that held it out",
+        f"{metric} · language-aware", f"{o['lang_aware']:.3f}", help="each query's mean over the splits holding it out"
     )
-    cards[2].metric(
-        f"{metric} · {lh.BASELINE_LABELS[vs]}", f"{o[vs]:.3f}", delta=f"{o[f'gain_vs_{vs}']:+.3f} gain", delta_color="off"
-    )
-    cards[3].metric(
-        "p (randomisation)",
-        f"{o[f'p_vs_{vs}']:.4f}",
-        help=f"paired sign flip over {o['n']:,} queries; t-test p {o[f'p_ttest_vs_{vs}']:.4f}",
-    )
+    for card, base in zip(cards[2:], lh.BASELINES):
+        card.metric(f"gain vs {lh.BASELINE_LABELS[base]}", f"{o[f'gain_vs_{base}']:+.3f}", delta=f"p {fmt_p(o[f'p_vs_{base}'])}",
+                    delta_color="off", delta_arrow="off", help=f"{lh.BASELINE_LABELS[base]}: {o[base]:.3f} held out · "
+                    f"paired sign flip over {o['n']:,} queries; t-test p {fmt_p(o[f'p_ttest_vs_{base}'])}")  # fmt: skip
     left, right = st.columns([3, 2])
     left.plotly_chart(lh.gain_figure(result, against=vs), width="stretch")
     right.plotly_chart(lh.weights_figure(result), width="stretch")
@@ -210,7 +207,7 @@ def language_aware(view: View, a: str, b: str, metric: str) -> None:
             "baseline": NUM(lh.BASELINE_LABELS[vs], format="%.3f"),
             "gain": NUM("gain", format="%+.3f"),
             "p": NUM("p rand.", format="%.4f"),
-            "holm": NUM("Holm p", format="%.4f", help="across the pairs"),
+            "holm": NUM("Holm p", format="%.4f", help="Holm across the pairs"),
         },
     )
     st.caption(
@@ -224,6 +221,8 @@ HELP = """
   w_B / (k + rank_B), each term only within *depth*. Equal scores go by the best single-list rank, then corpus id;
   metrics are tie-aware (expected over a random order of equal fused scores). BM25 + Dense at k = 100, 1:1, depth
   500 is the app's *Hybrid (RRF)* profile. A run ranks only what it lists: an unlisted passage gets nothing from it.
+  The inputs are rankings with ties broken by corpus id (as the dataset builder fused them), so A:B 0:1 is B's
+  id-ordered ranking, which can differ from B's tie-aware value on its card where B has ties.
 - **Relevance** — every number follows the sidebar's relevance mode: the relevant passages are those the mode counts.
 - **Weights** — only their ratio matters. A:B 0:1 is B alone within the depth, 1:0 A alone.
 - **Language-aware hybrid** — one weight of A per group of queries (the query's language or script: known at query
