@@ -6,6 +6,7 @@ Every string that comes from the data or a URL goes through :mod:`nanomlqa_viz.e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -178,3 +179,80 @@ def coverage_notes(view: View) -> None:
             st.caption(
                 f"⚠ {markdown_text(entry.label)} {entry.coverage_note}: the others have no ranking and score 0 (counted in n)."
             )
+
+
+def profile_pair(
+    view: View,
+    places: Sequence,
+    *,
+    defaults: tuple[str, str],
+    key: str,
+    kinds: Sequence[ProfileKind] = (),
+    params: tuple[str, str] = ("a", "b"),
+) -> tuple[str, str]:
+    """Profiles A and B of the registry, in the two containers ``places``, bound to ``?a=`` / ``?b=``.
+
+    A default that is not in the view (yet) falls back to the first other profile and is not
+    written to the URL; the widgets start afresh once pending dense profiles arrive, so the real
+    defaults then apply. A URL naming a pending profile keeps it until it is ready.
+    """
+    names = view.registry.names(*kinds)
+    first = defaults[0] if defaults[0] in names else names[0]
+    others = [n for n in names if n != first] or [first]
+    second = defaults[1] if defaults[1] in others else others[0]
+    state = "pending" if view.pending else "ready"
+    chosen = []
+    for place, label, param, default in zip(places, ("Profile A", "Profile B"), params, (first, second)):
+        with place:
+            chosen.append(profile_select(view, label, param=param, default=default, key=f"{key}_{param}_{state}", kinds=kinds))
+    return chosen[0], chosen[1]
+
+
+def _url_float(name: str) -> float | None:
+    try:
+        value = float(st.query_params.get(name, ""))
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def url_select_slider(
+    label: str,
+    name: str,
+    options: Sequence[int | float],
+    *,
+    default: int | float,
+    key: str,
+    fmt: Callable[[int | float], str] = lambda v: f"{v:,}",
+    help_text: str | None = None,
+    container=None,
+) -> int | float:
+    """A ``select_slider`` over numeric ``options`` mirrored in ``?name=``; a value not among them shows the default."""
+    wanted = _url_float(name)
+    value = next((o for o in options if wanted is not None and o == wanted), default)
+    place = container if container is not None else st
+    choice = place.select_slider(label, options=list(options), value=value, key=key, format_func=fmt, help=help_text)
+    set_param(name, f"{choice:g}", default=f"{default:g}")
+    return choice
+
+
+def url_slider(
+    label: str,
+    name: str,
+    *,
+    low: float,
+    high: float,
+    step: float,
+    default: float,
+    key: str,
+    help_text: str | None = None,
+    container=None,
+) -> float:
+    """A float slider mirrored in ``?name=``; a value outside [low, high] shows the default, others snap to the step."""
+    wanted = _url_float(name)
+    value = default if wanted is None or not low <= wanted <= high else low + round((wanted - low) / step) * step
+    place = container if container is not None else st
+    choice = place.slider(label, low, high, round(value, 6), step, key=key, help=help_text, format="%.2f")
+    choice = round(float(choice), 6)
+    set_param(name, f"{choice:g}", default=f"{default:g}")
+    return choice

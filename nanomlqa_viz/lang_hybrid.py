@@ -16,7 +16,9 @@ Groups (``by``)
 
 Fusion
     Exactly :mod:`nanomlqa_viz.whatif` (hence :func:`nanomlqa_viz.fusion.rrf_scores`): depth-limited
-    RRF, ties by best single-list rank then corpus id. The weight grid holds values of ``w_a``;
+    RRF, blocks of equal fused score and best single-list rank in random order: every value is the
+    tie-aware expected metric, as the app shows the hybrid profile's (for BM25 + dense, plain RRF's
+    values are exactly the hybrid profile's ``View.per_query``). The weight grid holds values of ``w_a``;
     ``scheme="convex"`` pairs each with ``w_b = 1 − w_a`` (0: B alone within the depth, 0.5: plain
     RRF's order, 1: A alone), ``scheme="fixed_b"`` with ``w_b = 1``. RRF k may be a grid too
     (``ks``); it is then chosen once for all groups.
@@ -68,24 +70,32 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from nanomlqa_viz.escaping import plotly_text
 from nanomlqa_viz.fusion import FusionParams
 from nanomlqa_viz.metrics import METRIC_KEYS
+from nanomlqa_viz.pipeline import View
 from nanomlqa_viz.significance import compare
-from nanomlqa_viz.whatif import PositivesLike, listed_positives, metrics_from_ranks
+from nanomlqa_viz.whatif import PositivesLike, listed_positives, metrics_from_ranks, relevant_indices, view_ranks
 
 __all__ = [
     "BASELINES",
+    "BASELINE_LABELS",
     "BY_OPTIONS",
+    "DEFAULT_PROFILES",
     "DEFAULT_WEIGHT_GRID",
     "NO_POSITIVE",
     "ORACLE_GROUPINGS",
+    "PAIR_TABLE_COLUMNS",
     "PER_PAIR_COLUMNS",
     "SCHEMES",
     "LangHybridParams",
     "LangHybridResult",
     "gain_figure",
     "language_aware_hybrid",
+    "language_aware_hybrid_report",
+    "pair_table",
     "query_groups",
+    "view_language_aware_hybrid",
     "weights_figure",
 ]
 
@@ -338,16 +348,20 @@ def language_aware_hybrid(
     names: tuple[str, str] = ("A", "B"),
     query_ids: Sequence[str] | None = None,
     id_rank: np.ndarray | None = None,
+    single: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> LangHybridResult:
     """Fit per-group RRF weights of profiles A and B and measure them on held-out queries.
 
-    ``ranks_a`` / ``ranks_b``: full 1-based rank arrays ``(n_queries, n_docs)`` of the two
-    profiles (:meth:`~nanomlqa_viz.ranking.RankedProfile.full_ranks`); ``positives`` as in
+    ``ranks_a`` / ``ranks_b``: 1-based rank arrays ``(n_queries, n_docs)`` of the two profiles
+    (:func:`nanomlqa_viz.whatif.fusion_ranks`); ``positives``: the relevant passages, as in
     :meth:`nanomlqa_viz.whatif.Positives.of`; ``groups``: the weighting group of every query (what
     ``params.by`` names; :func:`query_groups`); ``pairs``: its language pair (query language →
     positive language) for the per-pair table ("" counts only overall); ``names``: labels of A
     and B; ``query_ids``: the index of ``per_query`` (default ``"0", "1", …``); ``id_rank`` as in
-    :mod:`nanomlqa_viz.whatif`. See the module notes for the method.
+    :mod:`nanomlqa_viz.whatif`; ``single``: the per-query ``params.metric`` of A and of B alone,
+    tie-aware from their own scores (``View.per_query``) — without it they are measured from the
+    rank arrays, where ties are already broken by id. Fused values are tie-aware expected values
+    (:meth:`nanomlqa_viz.whatif.ListedPositives.tie_metrics`). See the module notes for the method.
     """
     params.check()
     lists = listed_positives(ranks_a, ranks_b, positives, depth=params.depth, tie_break=params.tie_break, id_rank=id_rank)
@@ -363,24 +377,29 @@ def language_aware_hybrid(
     n_groups = len(group_names)
     metric = params.metric
 
-    def metric_of(ranks: np.ndarray) -> np.ndarray:
-        return metrics_from_ranks(ranks, pos)[metric].to_numpy(dtype=np.float64)
+    def fused_values(source, k: float, weights: tuple[float, float]) -> np.ndarray:
+        return source.tie_metrics(k=k, weights=weights).expected[metric].to_numpy(dtype=np.float64)
 
     grid = params.weight_pairs()
     ks = [float(k) for k in params.ks]
     values = np.empty((len(ks), len(grid), n_q))
     for ki, k in enumerate(ks):
         for wi, w in enumerate(grid):
-            values[ki, wi] = metric_of(lists.fused_ranks(k=k, weights=(float(w[0]), float(w[1]))))
-    single = np.stack([metric_of(lists.pos_rank_a), metric_of(lists.pos_rank_b)])  # (2, n_q)
-    plain_params = FusionParams()
-    if (params.depth, params.tie_break) == (plain_params.depth, plain_params.tie_break):
-        plain_ranks = lists.fused_ranks(k=plain_params.k, weights=plain_params.weights)
+            values[ki, wi] = fused_values(lists, k, (float(w[0]), float(w[1])))
+    if single is None:
+        from_ranks = (lists.pos_rank_a, lists.pos_rank_b)
+        single_values = np.stack([metrics_from_ranks(r, pos)[metric].to_numpy(dtype=np.float64) for r in from_ranks])
     else:
-        plain_ranks = listed_positives(
+        single_values = np.asarray(single, dtype=np.float64)
+        if single_values.shape != (2, n_q):
+            raise ValueError(f"single must hold two sequences of {n_q} per-query values, got shape {single_values.shape}")
+    plain_params = FusionParams()
+    plain_lists = lists
+    if (params.depth, params.tie_break) != (plain_params.depth, plain_params.tie_break):
+        plain_lists = listed_positives(
             ranks_a, ranks_b, pos, depth=plain_params.depth, tie_break=plain_params.tie_break, id_rank=id_rank
-        ).fused_ranks(k=plain_params.k, weights=plain_params.weights)
-    plain = metric_of(plain_ranks)
+        )
+    plain = fused_values(plain_lists, plain_params.k, plain_params.weights)
     share_a = grid[:, 0] / grid.sum(axis=1)
     balance = [int(i) for i in np.argsort(np.abs(share_a - 0.5), kind="stable")]
 
@@ -398,9 +417,9 @@ def language_aware_hybrid(
         eval_mask = ~fit_mask
         fit = _fit(values, codes, n_groups, fit_mask, min_group=params.min_group, balance=balance)
         aware, tuned = apply(fit)
-        single_means = single[:, fit_mask].mean(axis=1) if fit_mask.any() else np.zeros(2)
+        single_means = single_values[:, fit_mask].mean(axis=1) if fit_mask.any() else np.zeros(2)
         single_index = _best(single_means, preferred=[])
-        per = {"lang_aware": aware, "plain_rrf": plain, "best_single": single[single_index], "global_tuned": tuned}
+        per = {"lang_aware": aware, "plain_rrf": plain, "best_single": single_values[single_index], "global_tuned": tuned}
         for name, v in per.items():
             sums[name][eval_mask] += v[eval_mask]
         evaluations[eval_mask] += 1
@@ -551,11 +570,6 @@ _OVERALL = "#2563eb"
 _BASELINE_LABELS = {"plain_rrf": "plain RRF", "best_single": "best single profile", "global_tuned": "global tuned weight"}
 
 
-def _plotly_text(text: object) -> str:
-    """``text`` safe inside plotly labels and hover text, which render ``<b>``, ``<a>``, ``<br>``."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _fmt_p(p: float) -> str:
     return "–" if p is None or not math.isfinite(p) else f"{p:.3g}"
 
@@ -572,7 +586,7 @@ def gain_figure(result: LangHybridResult, *, against: str = "plain_rrf", height:
     base = _BASELINE_LABELS[against]
     frame = result.per_pair
     o = result.overall
-    labels = [_plotly_text(f"all (n={o['n']})")] + [_plotly_text(f"{p} (n={n})") for p, n in zip(frame["pair"], frame["n"])]
+    labels = [plotly_text(f"all (n={o['n']})")] + [plotly_text(f"{p} (n={n})") for p, n in zip(frame["pair"], frame["n"])]
     gains = [o[f"gain_vs_{against}"], *frame[f"gain_vs_{against}"].tolist()]
     hovers = [
         f"all queries · n={o['n']}<br>language-aware {o['lang_aware']:.3f} · {base} {o[against]:.3f}"
@@ -580,7 +594,7 @@ def gain_figure(result: LangHybridResult, *, against: str = "plain_rrf", height:
     ]
     for row in frame.to_dict("records"):
         hovers.append(
-            f"{_plotly_text(row['pair'])} · group {_plotly_text(row['group'])} · n={row['n']}"
+            f"{plotly_text(row['pair'])} · group {plotly_text(row['group'])} · n={row['n']}"
             f"<br>language-aware {row['lang_aware']:.3f} · {base} {row[against]:.3f}"
             f"<br>p {_fmt_p(row[f'p_vs_{against}'])} · Holm {_fmt_p(row[f'holm_vs_{against}'])}"
         )
@@ -601,7 +615,7 @@ def gain_figure(result: LangHybridResult, *, against: str = "plain_rrf", height:
     fig.update_layout(
         height=height or max(260, 22 * len(labels) + 90),
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        title={"text": _plotly_text(f"held-out gain over {base}, grouped by {result.params.by}{oracle}"), "font": {"size": 13}},
+        title={"text": plotly_text(f"held-out gain over {base}, grouped by {result.params.by}{oracle}"), "font": {"size": 13}},
         xaxis={"title": f"{metric}: language-aware − {base} (held out)", "zeroline": True, "zerolinecolor": "#374151"},
         yaxis={"autorange": "reversed", "type": "category"},
         plot_bgcolor="white",
@@ -613,12 +627,12 @@ def weights_figure(result: LangHybridResult, *, height: int = 380) -> go.Figure:
     """Share of profile A's weight (``w_a / (w_a + w_b)``) per group: the choice on every split's
     fit half (points) and on all queries (diamond); n and fallback groups in the labels."""
     sw = result.split_weights
-    name_a, name_b = (_plotly_text(n) for n in result.names)
+    name_a, name_b = (plotly_text(n) for n in result.names)
     fig = go.Figure()
     labels = {}
     for group, n in result.group_counts.items():
         suffix = ", global weight" if group in result.fallback_groups else ""
-        labels[group] = _plotly_text(f"{group} (n={n}{suffix})")
+        labels[group] = plotly_text(f"{group} (n={n}{suffix})")
     for group in result.group_counts:
         part = sw[sw["group"] == group]
         fig.add_trace(
@@ -651,9 +665,93 @@ def weights_figure(result: LangHybridResult, *, height: int = 380) -> go.Figure:
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        xaxis={"title": _plotly_text(f"group ({result.params.by})"), "type": "category"},
+        xaxis={"title": plotly_text(f"group ({result.params.by})"), "type": "category"},
         yaxis={"title": f"w_{name_a} / (w_{name_a} + w_{name_b})", "range": [-0.05, 1.05]},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         plot_bgcolor="white",
     )
     return fig
+
+
+# --------------------------------------------------------------------------- from a view
+
+DEFAULT_PROFILES: tuple[str, str] = ("bm25", "dense")
+"""Profiles A and B of the report (BM25 and the first dense model)."""
+
+
+def _pairs_of(table: pd.DataFrame) -> list[str]:
+    """Each query's language pair from the query table; "" without a positive (counts only overall)."""
+    has_positive = table["positive_id"].astype(str) != ""
+    return table["pair"].astype(str).where(has_positive, "").tolist()
+
+
+def view_language_aware_hybrid(view: View, a: str, b: str, params: LangHybridParams = LangHybridParams()) -> LangHybridResult:
+    """:func:`language_aware_hybrid` of profiles ``a`` and ``b`` of the view, in its relevance mode (memoised).
+
+    Relevant passages and the single profiles' tie-aware values follow ``view.mode``; groups and
+    language pairs come from ``view.table()`` (the pair is that of the qrels positive).
+    """
+    params.check()
+
+    def compute() -> LangHybridResult:
+        table = view.table()
+        per_query = view.per_query(view.mode)
+        query_ids = list(view.task.query_ids)
+        single = tuple(
+            per_query[name][params.metric].reindex(query_ids).fillna(0.0).to_numpy(dtype=np.float64) for name in (a, b)
+        )
+        return language_aware_hybrid(
+            view_ranks(view, a),
+            view_ranks(view, b),
+            relevant_indices(view),
+            groups=query_groups(table, by=params.by),
+            pairs=_pairs_of(table),
+            params=params,
+            names=(a, b),
+            query_ids=query_ids,
+            id_rank=view.pipeline.ctx.id_rank,
+            single=single,
+        )
+
+    return view.cached("lang_hybrid", compute, profiles=(a, b), params=(params,))
+
+
+def language_aware_hybrid_report(view: View, *, params: LangHybridParams = LangHybridParams()) -> dict[str, object]:
+    """The ``language_aware_hybrid`` key of ``report --json``: BM25 + the first dense model, by query language.
+
+    :meth:`LangHybridResult.to_json` with the relevance mode added, in the view's mode; when a
+    profile is missing (no dense model ready, a failed model) ``{"skipped": reason}``.
+    """
+    missing = [name for name in DEFAULT_PROFILES if name not in view.registry]
+    if missing:
+        return {"skipped": f"profile(s) {', '.join(missing)} not available (the study fuses {' + '.join(DEFAULT_PROFILES)})"}
+    if view.task.n_queries < 2:
+        return {"skipped": f"{view.task.n_queries} query: nothing to split into fit and held-out halves"}
+    result = view_language_aware_hybrid(view, *DEFAULT_PROFILES, params)
+    return {"relevance_mode": str(view.mode), **result.to_json()}
+
+
+BASELINE_LABELS = _BASELINE_LABELS
+"""How the pages name each of :data:`BASELINES`."""
+PAIR_TABLE_COLUMNS = ["pair", "group", "n", "lang_aware", "baseline", "gain", "p", "holm"]
+
+
+def pair_table(result: LangHybridResult, *, against: str = "plain_rrf") -> pd.DataFrame:
+    """The per-pair rows for one baseline: :data:`PAIR_TABLE_COLUMNS` (cross-validated means, held-out
+    gain, randomisation p and its Holm correction across the pairs); n: queries held out at least once."""
+    if against not in BASELINES:
+        raise ValueError(f"against must be one of {', '.join(BASELINES)}, got {against!r}")
+    frame = result.per_pair
+    return pd.DataFrame(
+        {
+            "pair": frame["pair"],
+            "group": frame["group"],
+            "n": frame["n"].astype(int),
+            "lang_aware": frame["lang_aware"],
+            "baseline": frame[against],
+            "gain": frame[f"gain_vs_{against}"],
+            "p": frame[f"p_vs_{against}"],
+            "holm": frame[f"holm_vs_{against}"],
+        },
+        columns=PAIR_TABLE_COLUMNS,
+    )

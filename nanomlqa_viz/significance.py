@@ -20,6 +20,10 @@ difference ``d = metric_A − metric_B`` over the queries both profiles score (i
   on small groups trust the randomisation test). With fewer than 2 queries it is NaN.
 - **Holm correction** across the groups (e.g. language pairs) of one comparison, separately
   for each test: the groups are the family; the overall row is not part of it.
+
+:func:`compare_profiles` runs :func:`compare` on two profiles of a
+:class:`~nanomlqa_viz.pipeline.View`: their tie-aware expected per-query values in the view's
+relevance mode (``View.per_query``), grouped by language pair, memoised with ``View.cached``.
 """
 
 from __future__ import annotations
@@ -32,18 +36,29 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nanomlqa_viz.metrics import METRIC_KEYS
+from nanomlqa_viz.pipeline import View
+
 __all__ = [
+    "ALPHA",
     "COLUMNS",
     "DEFAULT_PERMUTATIONS",
     "DEFAULT_SEED",
     "EXACT_MAX",
     "OVERALL",
+    "SORTS",
     "PairedTest",
     "compare",
+    "compare_profiles",
+    "fmt_p",
+    "heat_style",
     "holm",
+    "language_pairs",
     "paired_differences",
     "paired_test",
     "sign_flip_p",
+    "significant_style",
+    "sorted_pairs",
     "ttest_p",
 ]
 
@@ -252,3 +267,87 @@ def compare(
         if len(out) > 1:
             out.loc[1:, f"holm_{test}"] = holm(out.loc[1:, f"p_{test}"].to_numpy(dtype=float))
     return out[COLUMNS]
+
+
+# --------------------------------------------------------------------------- from a view
+
+ALPHA = 0.05
+"""The level the pages mark (and Holm controls the family-wise error at)."""
+SORTS: dict[str, tuple[str, list[str], list[bool]]] = {
+    "pair": ("pair", ["group"], [True]),
+    "delta": ("mean difference, A best first", ["mean_diff", "n"], [False, False]),
+    "-delta": ("mean difference, B best first", ["mean_diff", "n"], [True, False]),
+    "p": ("Holm p (randomisation), smallest first", ["holm_randomization", "n"], [True, False]),
+    "n": ("n, largest first", ["n", "group"], [False, True]),
+}
+"""Orders of the per-pair table: key -> (label, columns, ascending)."""
+
+
+def language_pairs(view: View) -> pd.Series:
+    """Each query's language pair (query language → the qrels positive's), by query id; queries without a positive left out."""
+    table = view.table()
+    with_positive = table[table["positive_id"].astype(str) != ""]
+    return pd.Series(with_positive["pair"].astype(str).to_numpy(), index=with_positive["query_id"].astype(str), name="pair")
+
+
+def compare_profiles(
+    view: View,
+    a: str,
+    b: str,
+    *,
+    metric: str,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int = DEFAULT_SEED,
+) -> pd.DataFrame:
+    """:func:`compare` of profiles ``a`` and ``b`` of the view on ``metric``, overall and per language pair.
+
+    Per-query values are the tie-aware expected values of ``view.per_query(view.mode)``; every
+    query counts (a query a partial profile does not rank scores 0, as on every page). Memoised
+    with ``View.cached`` under the profiles' keys and the relevance mode.
+    """
+    if metric not in METRIC_KEYS:
+        raise KeyError(f"unknown metric {metric!r}; choose from {', '.join(METRIC_KEYS)}")
+    for name in (a, b):
+        if name not in view.registry:
+            raise KeyError(f"no profile {name!r} in this view")
+
+    def compute() -> pd.DataFrame:
+        per_query = view.per_query(view.mode)
+        return compare(
+            per_query[a], per_query[b], metric=metric, groups=language_pairs(view), permutations=permutations, seed=seed
+        )
+
+    return view.cached("significance.compare", compute, profiles=(a, b), params=(metric, permutations, seed))
+
+
+def sorted_pairs(result: pd.DataFrame, sort: str) -> pd.DataFrame:
+    """The per-group rows of a :func:`compare` frame in the order ``sort`` names (:data:`SORTS`), ``group`` renamed ``pair``."""
+    if sort not in SORTS:
+        raise KeyError(f"unknown order {sort!r}; choose from {', '.join(SORTS)}")
+    _, by, ascending = SORTS[sort]
+    groups = result[result["group"] != OVERALL]
+    return groups.sort_values(by, ascending=ascending, kind="stable", na_position="last").rename(columns={"group": "pair"})
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value as the pages write it: ``0.0123``, ``4.56e-05``, ``—`` when undefined."""
+    if p is None or not math.isfinite(p):
+        return "—"
+    return f"{p:.2e}" if p < 1e-3 else f"{p:.4f}"
+
+
+_GREEN, _RED = (22, 163, 74), (220, 38, 38)
+
+
+def heat_style(value: float, span: float) -> str:
+    """CSS background of a difference: green where A is better, red where B is, stronger with |Δ| / span."""
+    if not math.isfinite(value) or span <= 0 or value == 0:
+        return ""
+    rgb = _GREEN if value > 0 else _RED
+    alpha = 0.12 + 0.5 * min(1.0, abs(value) / span)
+    return f"background-color: rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, {alpha:.2f})"
+
+
+def significant_style(p: object) -> str:
+    """CSS of a p-value below :data:`ALPHA`: the accent colour, bold."""
+    return "color: #2563eb; font-weight: 600" if isinstance(p, float) and math.isfinite(p) and p < ALPHA else ""

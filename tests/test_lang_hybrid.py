@@ -13,11 +13,15 @@ from nanomlqa_viz.fusion import FusionParams
 from nanomlqa_viz.lang_hybrid import (
     BASELINES,
     NO_POSITIVE,
+    PAIR_TABLE_COLUMNS,
     PER_PAIR_COLUMNS,
     LangHybridParams,
     gain_figure,
     language_aware_hybrid,
+    language_aware_hybrid_report,
+    pair_table,
     query_groups,
+    view_language_aware_hybrid,
     weights_figure,
 )
 from nanomlqa_viz.whatif import fused_metrics, metrics_from_ranks, positive_fused_rank
@@ -219,11 +223,13 @@ def test_demo_profiles_give_tables_of_the_right_shape(demo, by):
     assert sorted(result.per_pair["pair"]) == sorted(set(table["pair"]))
     assert result.per_pair["n"].sum() == task.n_queries
     assert set(result.chosen) == set(groups) and sum(result.group_counts.values()) == task.n_queries
-    # plain RRF is the demo's hybrid profile
-    from nanomlqa_viz.analysis import profile_query_metrics
+    # plain RRF is the demo's hybrid profile (tie-aware expected values, as the app shows it)
+    from nanomlqa_viz.tie_metrics import tie_aware_metrics
 
-    hybrid = profile_query_metrics(task, profiles["hybrid"])["ndcg@10"]
-    np.testing.assert_allclose(result.per_query["plain_rrf"], hybrid.reindex(result.per_query.index), atol=1e-12)
+    hybrid = profiles["hybrid"]
+    relevant = positive_doc_indices(task)
+    hybrid = tie_aware_metrics(hybrid.scores, relevant, query_ids=task.query_ids, secondary=hybrid.secondary).expected
+    np.testing.assert_allclose(result.per_query["plain_rrf"], hybrid["ndcg@10"].reindex(result.per_query.index), atol=1e-12)
     out = result.to_json()
     json.dumps(out, allow_nan=False)
     assert out["params"]["oracle"] is (by == "script_relation")
@@ -260,3 +266,72 @@ def test_figures_escape_text_from_the_data():
     weights = weights_figure(result)
     shown = json.dumps(weights.to_plotly_json())
     assert "<b>x" not in shown and "<i>A" not in shown and "y&amp;z (n=10" in shown
+
+
+def test_single_values_are_the_callers_and_are_checked():
+    a, b, positives, groups, pairs = synthetic(effect=True, n_per_group=10, seed=10)
+    n = len(groups)
+    single = (np.full(n, 0.25), np.linspace(0.0, 1.0, n))
+    result = language_aware_hybrid(a, b, positives, groups=groups, pairs=pairs, params=PARAMS, single=single)
+    best = result.per_query["best_single"].to_numpy()
+    assert np.all(np.isclose(best, single[0]) | np.isclose(best, single[1]))
+    with pytest.raises(ValueError):
+        language_aware_hybrid(a, b, positives, groups=groups, pairs=pairs, params=PARAMS, single=(single[0], single[1][:-1]))
+
+
+# --------------------------------------------------------------------------- from a view
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    from nanomlqa_viz.pipeline import Pipeline
+
+    return Pipeline(source="demo", split="mlqa", cache_dir=tmp_path_factory.mktemp("lang_hybrid_views"))
+
+
+def dense_view(pipeline, mode):
+    from nanomlqa_viz.encoders import default_dense_model
+
+    return pipeline.view(dense_models=[default_dense_model()], mode=mode)
+
+
+@pytest.mark.parametrize("mode", ["strict", "parallel"])
+def test_view_study_uses_the_modes_relevant_passages_and_tie_aware_values(pipeline, mode):
+    view = dense_view(pipeline, mode)
+    params = LangHybridParams(splits=6, metric="hit@10")
+    result = view_language_aware_hybrid(view, "bm25", "dense", params)
+    assert view_language_aware_hybrid(view, "bm25", "dense", params) is result  # memoised
+    per_query = view.per_query()
+    held = result.per_query[result.per_query["evaluations"] > 0]  # a query always on the fit side has no value
+    assert len(held) > 0.9 * view.task.n_queries and result.per_query["plain_rrf"].isna().sum() == view.task.n_queries - len(held)
+    hybrid = per_query["hybrid"]["hit@10"].reindex(held.index)
+    np.testing.assert_allclose(held["plain_rrf"], hybrid, atol=1e-12)  # the same on every split: no averaging
+    singles = [per_query[n]["hit@10"].reindex(held.index).to_numpy() for n in ("bm25", "dense")]
+    best = held["best_single"].to_numpy()  # a mean over splits of A's or B's own values
+    assert np.all((best >= np.minimum(*singles) - 1e-12) & (best <= np.maximum(*singles) + 1e-12))
+    assert result.per_pair["n"].sum() == len(held)
+    frame = pair_table(result, against="global_tuned")
+    assert list(frame.columns) == PAIR_TABLE_COLUMNS and len(frame) == len(result.per_pair)
+    np.testing.assert_allclose(frame["gain"], frame["lang_aware"] - frame["baseline"], atol=1e-12)
+
+
+def test_view_study_differs_between_modes(pipeline):
+    params = LangHybridParams(splits=4, metric="hit@10")
+    strict = view_language_aware_hybrid(dense_view(pipeline, "strict"), "bm25", "dense", params)
+    parallel = view_language_aware_hybrid(dense_view(pipeline, "parallel"), "bm25", "dense", params)
+    assert parallel.overall["plain_rrf"] > strict.overall["plain_rrf"]
+
+
+def test_report_json(pipeline):
+    view = dense_view(pipeline, "parallel")
+    report = language_aware_hybrid_report(view)  # 20 splits: every query held out at least once
+    json.dumps(report, allow_nan=False)
+    assert report["relevance_mode"] == "parallel"
+    assert report["profiles"] == {"a": "bm25", "b": "dense"}
+    assert report["params"]["by"] == "query_lang" and report["params"]["oracle"] is False
+    assert report["held_out"]["n"] == view.task.n_queries
+    assert {"gain_vs_plain_rrf", "p_vs_best_single", "gain_vs_global_tuned"} <= set(report["held_out"])
+    assert all({"pair", "n", "holm_vs_plain_rrf"} <= set(row) for row in report["per_pair"])
+    without_dense = pipeline.view(dense_models=[], mode="strict")
+    skipped = language_aware_hybrid_report(without_dense)
+    assert set(skipped) == {"skipped"} and "dense" in skipped["skipped"]

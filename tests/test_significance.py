@@ -14,11 +14,18 @@ from nanomlqa_viz.significance import (
     COLUMNS,
     DEFAULT_PERMUTATIONS,
     OVERALL,
+    SORTS,
     compare,
+    compare_profiles,
+    fmt_p,
+    heat_style,
     holm,
+    language_pairs,
     paired_differences,
     paired_test,
     sign_flip_p,
+    significant_style,
+    sorted_pairs,
     ttest_p,
 )
 
@@ -152,3 +159,69 @@ def test_compare_accepts_series_and_rejects_unknown_metric():
     assert len(out) == 1 and out.iloc[0]["p_randomization"] == 1.0 and out.iloc[0]["ties"] == 3
     with pytest.raises(KeyError):
         compare(a.to_frame("ndcg@10"), a.to_frame("ndcg@10"), metric="hit@10")
+
+
+# --------------------------------------------------------------------------- from a view
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    from nanomlqa_viz.pipeline import Pipeline
+
+    return Pipeline(source="demo", split="mlqa", cache_dir=tmp_path_factory.mktemp("significance_views"))
+
+
+def dense_view(pipeline, mode):
+    from nanomlqa_viz.encoders import default_dense_model
+
+    return pipeline.view(dense_models=[default_dense_model()], mode=mode)
+
+
+def test_compare_profiles_uses_the_views_mode_and_tie_aware_values(pipeline):
+    results = {}
+    for mode in ("strict", "copies", "parallel"):
+        view = dense_view(pipeline, mode)
+        result = compare_profiles(view, "dense", "bm25", metric="ndcg@10")
+        assert compare_profiles(view, "dense", "bm25", metric="ndcg@10") is result  # memoised under the mode's key
+        per_query = view.per_query(mode)
+        expected = compare(per_query["dense"], per_query["bm25"], metric="ndcg@10", groups=language_pairs(view))
+        pd.testing.assert_frame_equal(result, expected)
+        overall = result.iloc[0]
+        assert overall["n"] == view.task.n_queries
+        assert overall["mean_a"] == pytest.approx(per_query["dense"]["ndcg@10"].mean())
+        results[mode] = overall
+    assert results["strict"]["mean_diff"] != results["parallel"]["mean_diff"]
+    # another metric or order of the profiles is another comparison
+    view = dense_view(pipeline, "strict")
+    swapped = compare_profiles(view, "bm25", "dense", metric="ndcg@10").iloc[0]
+    assert swapped["mean_diff"] == pytest.approx(-results["strict"]["mean_diff"])
+    assert (swapped["wins"], swapped["losses"]) == (results["strict"]["losses"], results["strict"]["wins"])
+    with pytest.raises(KeyError):
+        compare_profiles(view, "dense", "bm25", metric="p@5")
+    with pytest.raises(KeyError):
+        compare_profiles(view, "dense", "nope", metric="ndcg@10")
+
+
+def test_language_pairs_and_the_pair_table(pipeline):
+    view = dense_view(pipeline, "strict")
+    pairs = language_pairs(view)
+    table = view.table()
+    assert len(pairs) == (table["positive_id"] != "").sum() and pairs.str.contains("→").all()
+    result = compare_profiles(view, "dense", "hybrid", metric="hit@10")
+    for sort in SORTS:
+        shown = sorted_pairs(result, sort)
+        assert "pair" in shown.columns and OVERALL not in set(shown["pair"])
+        assert len(shown) == len(result) - 1
+    by_p = sorted_pairs(result, "p")["holm_randomization"].dropna().tolist()
+    assert by_p == sorted(by_p)
+    with pytest.raises(KeyError):
+        sorted_pairs(result, "bogus")
+
+
+def test_display_helpers():
+    assert fmt_p(None) == fmt_p(math.nan) == "—"
+    assert fmt_p(0.01234) == "0.0123" and fmt_p(4.56e-5) == "4.56e-05"
+    assert heat_style(0.0, 1.0) == "" and heat_style(math.nan, 1.0) == ""
+    assert "22, 163, 74" in heat_style(0.2, 0.4) and "220, 38, 38" in heat_style(-0.2, 0.4)
+    assert "0.62" in heat_style(1.0, 0.5)  # capped at full strength
+    assert significant_style(0.01) and not significant_style(0.2) and not significant_style(math.nan)
