@@ -77,6 +77,9 @@ def build_report(view: View, *, audit: bool = True) -> dict[str, object]:
     analysis = view.analysis()
     report["duplicates"] = duplicate_stats(task, analysis.groups)
     report["bm25_reasons"] = dict(Counter(analysis.bm25_reasons["reason"]).most_common())
+    from nanomlqa_viz.lang_hybrid import language_aware_hybrid_report
+
+    report["language_aware_hybrid"] = language_aware_hybrid_report(view)
     if audit:
         from nanomlqa_viz.audit import failure_kinds, label_wrong
 

@@ -68,7 +68,7 @@ class TieAwareMetrics:
 
 
 @dataclass(frozen=True)
-class _Blocks:
+class TieBlocks:
     """The tie blocks that hold a relevant document, over all queries, sorted by query then position."""
 
     query: np.ndarray  # query index of each block
@@ -145,7 +145,7 @@ def _blocks(
     covered: np.ndarray,
     secondary: np.ndarray | None,
     partial: bool = False,
-) -> tuple[_Blocks, np.ndarray]:
+) -> tuple[TieBlocks, np.ndarray]:
     """All relevant-holding blocks, and each query's number of relevant documents (0 if uncovered)."""
     n_queries, n_docs = scores.shape
     n_relevant = np.zeros(n_queries, dtype=np.int64)
@@ -164,10 +164,10 @@ def _blocks(
         parts.append((qi, g[order], m[order], r[order]))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
-        return _Blocks(empty, empty, empty, empty), n_relevant
+        return TieBlocks(empty, empty, empty, empty), n_relevant
     query = np.concatenate([np.full(len(g), qi, dtype=np.int64) for qi, g, _, _ in parts])
     above, size, rel = (np.concatenate([p[i] for p in parts]) for i in (1, 2, 3))
-    return _Blocks(query, above, size, rel), n_relevant
+    return TieBlocks(query, above, size, rel), n_relevant
 
 
 def _discount_prefix(k: int) -> np.ndarray:
@@ -199,7 +199,7 @@ def _first_block(query: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate([[True], query[1:] != query[:-1]]))
 
 
-def _metric_arrays(blocks: _Blocks, n_relevant: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+def metric_arrays(blocks: TieBlocks, n_relevant: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
     """``case -> metric -> (n_queries,)`` values from the blocks."""
     n_queries = len(n_relevant)
     q, g, m, r = blocks.query, blocks.above, blocks.size, blocks.relevant
@@ -297,7 +297,7 @@ def tie_aware_metrics(
     if covered.shape != (n_queries,):
         raise ValueError(f"covered must have shape ({n_queries},), got {covered.shape}")
     blocks, n_relevant = _blocks(scores, relevant, covered, secondary, partial)
-    arrays = _metric_arrays(blocks, n_relevant)
+    arrays = metric_arrays(blocks, n_relevant)
     index = pd.Index(list(query_ids), name="query_id")
     frames = {case: pd.DataFrame({key: arrays[case][key] for key in METRIC_KEYS}, index=index) for case in CASES}
     return TieAwareMetrics(**frames)

@@ -49,7 +49,7 @@ from nanomlqa_viz.pipeline import View
 from nanomlqa_viz.ranking import RankedProfile
 from nanomlqa_viz.registry import ProfileKind
 from nanomlqa_viz.relevance import RelevanceMode
-from nanomlqa_viz.tie_metrics import CASES, TieAwareMetrics, _Blocks, _metric_arrays
+from nanomlqa_viz.tie_metrics import CASES, TieAwareMetrics, TieBlocks, metric_arrays
 
 __all__ = [
     "ACCENT",
@@ -418,8 +418,8 @@ def _block_metrics(
     new[1:] = (q[1:] != q[:-1]) | (g[1:] != g[:-1])
     starts = np.flatnonzero(new)
     relevant = np.diff(np.append(starts, q.size)).astype(np.int64)
-    blocks = _Blocks(query=q[starts], above=g[starts], size=m[starts], relevant=relevant)
-    arrays = _metric_arrays(blocks, positives.n_relevant.astype(np.int64))
+    blocks = TieBlocks(query=q[starts], above=g[starts], size=m[starts], relevant=relevant)
+    arrays = metric_arrays(blocks, positives.n_relevant.astype(np.int64))
     index = pd.Index(ids, name="query_id")
     frames = {case: pd.DataFrame({key: arrays[case][key] for key in METRIC_KEYS}, index=index) for case in CASES}
     return TieAwareMetrics(**frames)
