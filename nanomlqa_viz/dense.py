@@ -44,22 +44,24 @@ def passage_embeddings(
     asking at once: the second waits for the first and reads its file. ``only_cached``: ``None``
     instead of encoding.
     """
-    name = f"embeddings/{slug(encoder.name)}-{distinct.fingerprint}"
 
-    def key() -> dict[str, object]:  # an unloaded hub model learns its revision when it loads
+    def name() -> str:  # an unloaded hub model learns its revision when it loads: name and key are read again
+        return f"embeddings/{slug(encoder.identity)}-{distinct.fingerprint}"
+
+    def key() -> dict[str, object]:
         return {"model": encoder.identity, "texts": distinct.fingerprint, "n": len(distinct.texts)}
 
-    cached = cache.load(name, key=key())
+    cached = cache.load(name(), key=key())
     if cached is not None and _valid(cached.get("embeddings"), len(distinct.texts)):
         return cached["embeddings"]
     if only_cached:
         return None
-    with cache.lock(name):
-        cached = cache.load(name, key=key())
+    with cache.lock(name()):
+        cached = cache.load(name(), key=key())
         if cached is not None and _valid(cached.get("embeddings"), len(distinct.texts)):
             return cached["embeddings"]
         emb = encoder.encode_passages(distinct.texts, progress=progress)
-        cache.save(name, key=key(), arrays={"embeddings": emb})
+        cache.save(name(), key=key(), arrays={"embeddings": emb})
     return emb
 
 
@@ -71,14 +73,20 @@ def query_embeddings(
     texts: Sequence[str], *, encoder: Encoder, cache: ArrayCache, only_cached: bool = False
 ) -> np.ndarray | None:
     """Query embeddings, cached like passages (queries are few; this saves loading a model)."""
-    name = f"embeddings/{slug(encoder.name)}-queries-{fingerprint(texts)}"
-    cached = cache.load(name, key={"model": encoder.identity, "queries": fingerprint(texts), "n": len(texts)})
+    cached = cache.load(
+        f"embeddings/{slug(encoder.identity)}-queries-{fingerprint(texts)}",
+        key={"model": encoder.identity, "queries": fingerprint(texts), "n": len(texts)},
+    )
     if cached is not None and _valid(cached.get("embeddings"), len(texts)):
         return cached["embeddings"]
     if only_cached:
         return None
     emb = encoder.encode_queries(list(texts))
-    cache.save(name, key={"model": encoder.identity, "queries": fingerprint(texts), "n": len(texts)}, arrays={"embeddings": emb})
+    cache.save(
+        f"embeddings/{slug(encoder.identity)}-queries-{fingerprint(texts)}",
+        key={"model": encoder.identity, "queries": fingerprint(texts), "n": len(texts)},
+        arrays={"embeddings": emb},
+    )
     return emb
 
 
