@@ -12,16 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
+
+
+class TieBreak(StrEnum):
+    """How equal fused scores are ordered (before the corpus id, which always comes last)."""
+
+    BEST_RANK = "best_rank"  # the best single-list rank first: the builder's recipe as published
+    ID = "id"  # corpus id alone: what the replica's reranking_hybrid shows
 
 
 @dataclass(frozen=True)
 class FusionParams:
     k: float = 100.0
     depth: int = 500
-    weights: tuple[float, float] = (1.0, 1.0)  # (bm25, dense)
-    tie_break: str = "best_rank"  # or "id"
+    weights: tuple[float, float] = (1.0, 1.0)  # (first profile, second profile): BM25, dense for the hybrid
+    tie_break: TieBreak = TieBreak.BEST_RANK
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tie_break", TieBreak(self.tie_break))
 
     def describe(self) -> dict[str, object]:
         return {
@@ -29,7 +40,7 @@ class FusionParams:
             "k": self.k,
             "depth": self.depth,
             "weights": list(self.weights),
-            "tie_break": "best single-list rank, then corpus id" if self.tie_break == "best_rank" else "corpus id",
+            "tie_break": "best single-list rank, then corpus id" if self.tie_break == TieBreak.BEST_RANK else "corpus id",
         }
 
 
@@ -41,7 +52,7 @@ def rrf_scores(ranks: Sequence[np.ndarray], *, params: FusionParams = FusionPara
     for r, w in zip(ranks, params.weights):
         inside = r <= params.depth
         fused += np.where(inside, w / (params.k + r.astype(np.float64)), 0.0)
-    if params.tie_break == "id":
+    if params.tie_break == TieBreak.ID:
         return fused, np.zeros(ranks[0].shape, dtype=np.int32)
     best = np.minimum.reduce([np.asarray(r, dtype=np.int32) for r in ranks])
     return fused, best
@@ -52,7 +63,7 @@ def rrf_fuse_lists(
     *,
     k: float = 100.0,
     weights: Sequence[float] | None = None,
-    tie_break: str = "best_rank",
+    tie_break: TieBreak | str = TieBreak.BEST_RANK,
 ) -> list[str]:
     """Fuse ranked id lists (each already cut to its depth) into one list, same tie policy.
 
@@ -65,6 +76,6 @@ def rrf_fuse_lists(
         for r, doc in enumerate(ranked, start=1):
             score[doc] = score.get(doc, 0.0) + w / (k + r)
             best[doc] = min(best.get(doc, r), r)
-    if tie_break == "id":
+    if TieBreak(tie_break) == TieBreak.ID:
         return sorted(score, key=lambda d: (-score[d], d))
     return sorted(score, key=lambda d: (-score[d], best[d], d))

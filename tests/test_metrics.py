@@ -1,4 +1,4 @@
-"""Metrics against ir-measures (pytrec_eval) on the replica's candidate subsets, plus hand cases."""
+"""Metrics against ir-measures (pytrec_eval) on the demo's and the replica's candidate subsets, plus hand cases."""
 
 from __future__ import annotations
 
@@ -55,6 +55,24 @@ def _ir_measures(task, config):
     for row in ir_measures.iter_calc(list(measures.values()), qrels, run):
         per_query[row.query_id][by_measure[row.measure]] = row.value
     return per_query
+
+
+@pytest.fixture(scope="module")
+def demo_task(tmp_path_factory):
+    from nanomlqa_viz.loader import load_task
+
+    return load_task(source="demo", cache_dir=tmp_path_factory.mktemp("demo"))
+
+
+@pytest.mark.parametrize("config", ["bm25", "multilingual_e5_small_q4", "reranking_hybrid"])
+def test_metrics_match_ir_measures_on_demo(demo_task, config):
+    """The reference check that ships with the tests: the bundled demo's candidate subsets (missing positives included)."""
+    ours = ranking_metrics(demo_task.candidates[config].lists, demo_task.qrels, demo_task.query_ids)
+    theirs = _ir_measures(demo_task, config)
+    for q in demo_task.query_ids:
+        for key in METRIC_KEYS:
+            assert ours[q][key] == pytest.approx(theirs[q][key], abs=1e-12), (config, q, key)
+    assert {round(v, 6) for q in theirs for v in theirs[q].values()} - {0.0, 1.0}, "the check sees graded values, not only 0/1"
 
 
 @pytest.mark.parametrize("config", ["bm25", "multilingual_e5_small_q4", "reranking_hybrid"])

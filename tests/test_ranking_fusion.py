@@ -65,6 +65,38 @@ def test_vectorised_rrf_equals_list_rrf(tie_break):
         assert got == expected
 
 
+def test_rrf_hand_checked_example():
+    """RRF written out by hand (k = 60): A = [a, b, c], B = [c, a, d].
+
+    a: 1/61 + 1/62 = 0.032522  c: 1/63 + 1/61 = 0.032266  b: 1/62 = 0.016129  d: 1/63 = 0.015873
+    """
+    assert rrf_fuse_lists([["a", "b", "c"], ["c", "a", "d"]], k=60) == ["a", "c", "b", "d"]
+    # equal fused scores: x (ranks 1, 2) and y (ranks 2, 1) tie at 1/61 + 1/62; best single-list rank ties too (1),
+    # so the id decides; with weights 2:1 x wins outright (2/61 + 1/62 > 2/62 + 1/61)
+    assert rrf_fuse_lists([["y", "x"], ["x", "y"]], k=60) == ["x", "y"]
+    assert rrf_fuse_lists([["x", "y"], ["y", "x"]], k=60, weights=[2, 1]) == ["x", "y"]
+    assert rrf_fuse_lists([["y", "x"], ["x", "y"]], k=60, weights=[2, 1]) == ["y", "x"]
+
+
+def test_hybrid_profile_reproduces_demo_reranking_hybrid(demo_profiles):
+    """The full-corpus (vectorised) fusion of the demo's own candidate lists gives its reranking_hybrid lists."""
+    task = demo_profiles[0]
+    c = task.candidates
+    depth = c["reranking_hybrid"].depth
+    index = {d: i for i, d in enumerate(task.doc_ids)}
+    ids = task.doc_ids
+    for q in task.query_ids:
+        ranks = []
+        for config in ("bm25", "multilingual_e5_small_q4"):
+            r = np.full(len(ids), len(ids) + 1, dtype=np.int64)
+            listed = c[config].lists[q]
+            r[[index[d] for d in listed]] = np.arange(1, len(listed) + 1)
+            ranks.append(r[None])
+        fused, secondary = rrf_scores(ranks, params=FusionParams(k=100, depth=len(ids), tie_break="id"))
+        order = _profile(fused, ids, secondary=secondary).order(0)[:depth]
+        assert [ids[i] for i in order] == list(c["reranking_hybrid"].lists[q]), q
+
+
 def test_rrf_reproduces_replica_reranking_hybrid(replica_task):
     """The replica's builder fused its bm25 and e5 top-500 lists with k=100; ties there go by id."""
     c = replica_task.candidates
