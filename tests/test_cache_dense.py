@@ -101,7 +101,8 @@ def test_corrupt_or_mismatched_cache_is_rebuilt(tmp_path, damage):
     np.testing.assert_allclose(rebuilt, good)
     assert (
         ArrayCache(tmp_path).load(
-            path.relative_to(tmp_path).with_suffix("").as_posix(), key={"model": enc.identity, "texts": distinct.fingerprint, "n": 3}
+            path.relative_to(tmp_path).with_suffix("").as_posix(),
+            key={"model": enc.identity, "texts": distinct.fingerprint, "n": 3},
         )
         is not None
     )
