@@ -154,8 +154,9 @@ def main(view: View) -> None:
                     height=400,
                     column_config={
                         "pair": st.column_config.TextColumn("pair", help="query language → passage language"),
-                        "A": st.column_config.TextColumn(escape_markdown(labels[profile]), alignment="right"),
-                        "B": st.column_config.TextColumn(escape_markdown(labels[vs]), alignment="right"),
+                        # column headers are plain text (not markdown): the labels as they are
+                        "A": st.column_config.TextColumn(labels[profile], alignment="right"),
+                        "B": st.column_config.TextColumn(labels[vs], alignment="right"),
                         "delta": st.column_config.NumberColumn("A − B", format="%+.3f"),
                         "delta range": st.column_config.TextColumn("A − B [range]", alignment="right"),
                         "n": st.column_config.NumberColumn("n", format="%d", help="queries averaged"),

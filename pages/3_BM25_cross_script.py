@@ -200,7 +200,8 @@ def compare_section(view: View) -> None:
         return
     reason_tables(ev, view.table(), what="Queries in the quadrant")
     shown = ev[EVIDENCE_SHOWN].replace({"shared_tokens": {"": "—"}, "distractor_shared": {"": "—"}, "distractor_id": {"": "—"}})
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(600, 38 + 35 * len(ev)), column_config=COLUMNS)
+    columns = {**COLUMNS, "other_ties": TEXT(label, help="its rank of the positive (with ties)")}  # headers are plain text
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(600, 38 + 35 * len(ev)), column_config=columns)
     csv_download(ev, file_name="bm25_quadrant.csv", help_text="the quadrant's queries with their tokens", key="xs_quadrant_csv")
 
 

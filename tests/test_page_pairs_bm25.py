@@ -311,6 +311,36 @@ def test_bm25_page_waits_for_a_pending_profile_named_in_the_url(folder_env, monk
     assert by_label(at.selectbox, "Compare BM25 with").value == "hybrid" and at.query_params["other"] == "hybrid"
 
 
+# --------------------------------------------------------------------------- a run that ranks few queries
+
+
+@pytest.fixture
+def partial_run(demo_env, monkeypatch):
+    """A TREC run ``partial`` that ranks 3 demo queries (each one's positive first), configured for the app."""
+    from nanomlqa_viz.loader import load_task
+
+    task = load_task(source="demo", cache_dir=demo_env)
+    covered = task.query_ids[:3]
+    path = demo_env / "partial.trec"
+    path.write_text("".join(f"{q} Q0 {task.first_positive(q)} 1 1.0 partial\n" for q in covered), encoding="utf-8")
+    monkeypatch.setenv("NANOMLQA_RUNS", f"partial={path}")
+    return covered
+
+
+def test_pages_mark_a_run_that_ranks_few_queries(partial_run):
+    at = run_page(PAIRS, profile="partial")
+    assert by_label(at.selectbox, "Profile").value == "partial"
+    assert "ranks 3 of 50 queries" in plain(by_label(at.selectbox, "Profile").options[3])
+    assert any("partial ranks 3 of 50 queries" in plain(c.value) and "count in n" in plain(c.value) for c in at.caption)
+    heat = traces(at, "heatmap")[0]
+    cells = [t for row in heat["text"] for t in row if t]
+    assert sum(int(t.split("n=")[1]) for t in cells) == 50  # the queries it does not rank count (they score 0)
+    at = run_page(BM25, other="partial")
+    assert by_label(at.selectbox, "Compare BM25 with").value == "partial"
+    assert sum(len(t["customdata"]) for t in traces(at, "scattergl")) == len(partial_run)
+    assert any("47 without a positive or not listed by partial" in plain(c.value) for c in at.caption)
+
+
 # --------------------------------------------------------------------------- hostile text
 
 
