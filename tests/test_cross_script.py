@@ -1,7 +1,8 @@
-"""BM25 cross-script evidence: ranks, the quadrant, token evidence and reasons."""
+"""BM25 cross-script evidence: token evidence, ranks against another profile, the quadrant, the scatter figure."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import FrozenInstanceError
 
 import numpy as np
@@ -10,22 +11,27 @@ import pytest
 
 from nanomlqa_viz.bm25 import build_bm25_index
 from nanomlqa_viz.cross_script import (
-    DISTRACTOR_SHARES_MORE,
-    NO_SHARED_SCRIPT,
-    NO_SHARED_TOKENS,
     REASONS,
-    TOKENS_SHARED,
-    TOKENS_SHARED_OUTSCORED,
+    TOKEN_REASONS,
+    Bm25Reason,
     TokenEvidence,
+    bm25_reasons,
+    clicked_query,
     distractor_index,
     quadrant,
     quadrant_evidence,
-    reason_counts,
-    reason_summary,
+    rank_frame,
+    reason_overview,
+    reasons_by_pair,
     scatter_figure,
-    scatter_frame,
     token_evidence,
 )
+
+NO_SHARED_SCRIPT = Bm25Reason.NO_SHARED_SCRIPT
+NO_SHARED_TOKENS = Bm25Reason.NO_SHARED_TOKENS
+DISTRACTOR_SHARES_MORE = Bm25Reason.DISTRACTOR_SHARES_MORE
+TOKENS_SHARED = Bm25Reason.TOKENS_SHARED
+OUTSCORED = Bm25Reason.OUTSCORED
 
 CORPUS = [
     # 0: German positive of the Arabic and the Spanish "torre" queries
@@ -92,7 +98,7 @@ def test_spanish_query_vs_english_positive_shares_a_name(index):
     assert {t for t, _ in with_top.top_shared} >= {"johannes", "gutenberg", "ciudad", "trabajó"}
     assert with_top.top_shared_idf > with_top.shared_idf
     # a top passage sharing less (nothing): the positive was outscored, not out-shared
-    assert token_evidence(index, Q_ES_NAME, 1, top_doc_index=4).reason == TOKENS_SHARED_OUTSCORED
+    assert token_evidence(index, Q_ES_NAME, 1, top_doc_index=4).reason == OUTSCORED
     # the positive itself as "top": nothing to compare with
     assert token_evidence(index, Q_ES_NAME, 1, top_doc_index=1).reason == TOKENS_SHARED
 
@@ -123,58 +129,100 @@ def rank_table() -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            "query_id": ["a", "b", "c", "d", "e"],
-            "pair": ["ar→de", "es→en", "zh→zh", "de→en", "hi→en"],
-            "query_lang": ["ar", "es", "zh", "de", "hi"],
-            "positive_lang": ["de", "en", "zh", "en", "en"],
-            "query_script": ["Arabic", "Latin", "Han", "Latin", "Devanagari"],
-            "positive_script": ["Latin", "Latin", "Han", "Latin", "Latin"],
-            "script_relation": ["different", "same", "same", "same", "different"],
-            "rank_bm25": ints([500, 101, 1, 100, None]),
-            "rank_dense": ints([3, 10, 1, 2, None]),
-            "tie_first_bm25": ints([40, 101, 1, 100, None]),
-            "tie_last_bm25": ints([900, 101, 1, 100, None]),
-            "score_bm25": [0.0, 1.5, 20.0, 2.0, np.nan],
+            "query_id": ["a", "b", "c", "d", "e", "f"],
+            "query_text": ["qa", "qb", "qc", "qd", "qe", "qf"],
+            "positive_id": ["pa", "pb", "pc", "pd", "", "pf"],
+            "pair": ["ar→de", "es→en", "zh→zh", "de→en", "hi→", "en→en"],
+            "script_relation": ["different", "same", "same", "same", "different", "same"],
+            "rank_bm25": ints([500, 101, 1, 100, None, 3]),
+            "tie_first_bm25": ints([40, 101, 1, 100, None, 3]),
+            "tie_last_bm25": ints([900, 101, 1, 100, None, 3]),
+            "score_bm25": [0.0, 1.5, 20.0, 2.0, np.nan, 9.0],
+            "rank_run": ints([3, 10, 1, 2, None, None]),  # f: a partial run that does not list the positive
+            "tie_first_run": ints([3, 9, 1, 2, None, None]),
+            "tie_last_run": ints([3, 12, 1, 2, None, None]),
         }
     )
 
 
-def test_scatter_frame_and_quadrant_boundaries():
-    frame = scatter_frame(rank_table())
-    assert list(frame["query_id"]) == ["a", "b", "c", "d"]  # e has no positive
-    assert frame["rank_bm25"].dtype.kind == "i" and frame["rank_dense"].dtype.kind == "i"
-    q = quadrant(rank_table())
-    # dense rank 10 is in (<= 10), BM25 rank 100 is not beyond 100; worst BM25 first
-    assert list(q["query_id"]) == ["a", "b"]
-    assert list(quadrant(rank_table(), dense_top=3, bm25_beyond=99)["query_id"]) == ["a", "d"]
-    assert quadrant(rank_table(), dense_top=1, bm25_beyond=1000).empty
+def test_rank_frame_expected_ranks_and_partial_profiles():
+    frame = rank_frame(rank_table(), other="run")
+    assert list(frame["query_id"]) == ["a", "b", "c", "d"]  # e has no positive, the run does not list f's
+    assert list(frame["bm25_expected"]) == [470.0, 101.0, 1.0, 100.0]
+    assert list(frame["other_expected"]) == [3.0, 10.5, 1.0, 2.0]
+    assert frame["bm25_rank"].dtype.kind == "i" and frame["other_last"].dtype.kind == "i"
+    with pytest.raises(KeyError, match="rank_dense"):
+        rank_frame(rank_table(), other="dense")
+
+
+def test_quadrant_uses_expected_ranks_and_boundaries():
+    frame = rank_frame(rank_table(), other="run")
+    # b: the run ranks it 9–12 (expected 10.5 > 10); d: BM25 rank 100 is not beyond 100
+    assert list(quadrant(frame)["query_id"]) == ["a"]
+    assert list(quadrant(frame, other_top=11, bm25_beyond=99)["query_id"]) == ["a", "b", "d"]  # worst BM25 first
+    assert quadrant(frame, other_top=1, bm25_beyond=1000).empty
     with pytest.raises(ValueError):
-        quadrant(rank_table(), dense_top=0)
-    with pytest.raises(KeyError, match="dense"):
-        scatter_frame(rank_table().drop(columns="rank_dense"))
+        quadrant(frame, other_top=0)
 
 
-def test_scatter_figure_log_axes_and_relations():
-    fig = scatter_figure(scatter_frame(rank_table()), dense_top=10, bm25_beyond=100)
+def shown_strings(node, key: str = "") -> list[str]:
+    """Every string of a figure's JSON that plotly may render (``customdata`` holds raw ids for clicks only)."""
+    if key == "customdata":
+        return []
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in shown_strings(v, k)]
+    if isinstance(node, list):
+        return [s for v in node for s in shown_strings(v, key)]
+    return [node] if isinstance(node, str) else []
+
+
+def test_scatter_figure_axes_relations_and_hover():
+    fig = scatter_figure(rank_frame(rank_table(), other="run"), other_label="My run", other_top=10, bm25_beyond=100)
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
-    names = [t.name for t in fig.data]
-    assert names == ["same script (n=3)", "different script (n=1)"]
-    assert list(fig.data[1].customdata[0]) == ["a", "ar→de", "40–900"]
+    assert [t.name for t in fig.data] == ["same script (n=3)", "different script (n=1)"]
+    different = fig.data[1]
+    assert list(different.x) == [470.0] and list(different.y) == [3.0]
+    assert [c[0] for c in different.customdata] == ["a"]
+    assert different.hovertext[0] == "a · ar→de<br>qa<br>BM25: rank 500 by id, could be 40–900 (expected 470.0)<br>My run: rank 3"
+    assert "customdata" not in different.hovertemplate
+    assert clicked_query({"selection": {"points": [{"customdata": ["a"]}]}}, ["a", "b"]) == "a"
+    assert clicked_query({"selection": {"points": [{"customdata": ["zz"]}]}}, ["a", "b"]) is None
+    assert clicked_query(None, ["a"]) is None
 
 
-def test_reason_counts():
-    ev = pd.DataFrame(
+def test_scatter_figure_escapes_ids_texts_and_labels():
+    table = rank_table()
+    table["query_id"] = ["<b>x</b>", "<a href='javascript:alert(1)'>y</a>", "c", "d", "e", "f"]
+    table["query_text"] = ["<a href=x>click</a> %{customdata[0]} $x$", "<b>bold</b>", "c", "d", "e", "f"]
+    fig = scatter_figure(rank_frame(table, other="run"), other_label="<b>run</b>")
+    shown = shown_strings(json.loads(fig.to_json()))
+    assert not [s for s in shown if "<b>" in s or "<a" in s or "%{customdata" in s or "$x$" in s]
+    assert any("&lt;b&gt;x&lt;/b&gt;" in s for s in shown)
+    raw = [c[0] for trace in fig.data for c in trace.customdata]
+    assert "<b>x</b>" in raw  # raw ids stay in customdata, for matching a click only
+
+
+def test_reason_overview_and_pairs_list_every_reason_in_order():
+    reasons = pd.DataFrame(
         {
-            "pair": ["ar→de", "ar→de", "es→en", "ar→de"],
-            "reason": [NO_SHARED_SCRIPT, NO_SHARED_SCRIPT, DISTRACTOR_SHARES_MORE, TOKENS_SHARED],
+            "query_id": ["a", "b", "c", "d"],
+            "reason": [NO_SHARED_SCRIPT.value] * 2 + [DISTRACTOR_SHARES_MORE.value, "a copy or translation was found instead"],
         }
     )
-    counts = reason_counts(ev)
-    assert list(counts.index) == ["ar→de", "es→en"]
-    assert list(counts.columns) == [NO_SHARED_SCRIPT, DISTRACTOR_SHARES_MORE, TOKENS_SHARED, "n"]
-    assert counts.loc["ar→de"].tolist() == [2, 0, 1, 3]
-    assert counts.loc["es→en"].tolist() == [0, 1, 0, 1]
-    assert reason_counts(ev.iloc[:0]).empty
+    overview = reason_overview(reasons)
+    assert list(overview.index) == [r.value for r in REASONS]
+    assert overview.loc[NO_SHARED_SCRIPT, "n"] == 2 and overview.loc[NO_SHARED_SCRIPT, "share"] == pytest.approx(0.5)
+    assert overview.loc[Bm25Reason.FOUND_PARALLEL, "n"] == 1  # a legacy label from an older cache is read
+    assert overview.loc[NO_SHARED_TOKENS, "n"] == 0
+    table = pd.DataFrame({"query_id": ["a", "b", "c", "d"], "pair": ["ar→de", "es→en", "ar→de", "ar→de"]})
+    counts = reasons_by_pair(reasons, table)
+    assert list(counts.columns) == [*(r.value for r in REASONS), "n"]
+    assert list(counts.index) == ["all pairs", "ar→de", "es→en"]
+    assert counts.loc["ar→de", "n"] == 3 and counts.loc["all pairs", "n"] == 4
+    assert counts.loc["ar→de", NO_SHARED_SCRIPT] == 1 and counts.loc["es→en", NO_SHARED_SCRIPT] == 1
+    empty = reason_overview(reasons.iloc[:0])
+    assert (empty["n"] == 0).all() and empty["share"].isna().all()
+    assert reasons_by_pair(reasons.iloc[:0], table).loc["all pairs", "n"] == 0
 
 
 # --------------------------------------------------------------------------- the bundled demo
@@ -205,14 +253,14 @@ def demo(tmp_path_factory):
 
 def test_demo_quadrant_evidence(demo):
     task, table, index, bm25 = demo
-    frame = scatter_frame(table)
+    frame = rank_frame(table, other="dense")
     assert len(frame) == task.n_queries
-    assert (frame["rank_dense"] == 1).all()
-    rows = quadrant(table, dense_top=1, bm25_beyond=1)
-    assert len(rows) == int((frame["rank_bm25"] > 1).sum()) > 0
+    assert (frame["other_rank"] == 1).all()
+    rows = quadrant(frame, other_top=1, bm25_beyond=1)
+    assert len(rows) == int((frame["bm25_expected"] > 1).sum()) > 0
     ev = quadrant_evidence(rows, task=task, index=index, bm25=bm25)
     assert list(ev["query_id"]) == list(rows["query_id"])
-    assert set(ev["reason"]) <= set(REASONS)
+    assert set(ev["reason"]) <= {r.value for r in TOKEN_REASONS}
     for row in ev.itertuples():
         if row.bm25_score == 0:  # BM25 scores the positive 0 exactly when nothing is shared
             assert row.reason in (NO_SHARED_SCRIPT, NO_SHARED_TOKENS) and row.shared_tokens == ""
@@ -229,27 +277,22 @@ def test_demo_quadrant_evidence(demo):
         positive = task.doc_index[task.first_positive(row.query_id)]
         assert top is not None and task.doc_texts[top] != task.doc_texts[positive]
         assert row.distractor_id == task.doc_ids[top]
-    counts = reason_counts(ev)
-    assert int(counts["n"].sum()) == len(ev)
-    assert set(counts.index) == set(ev["pair"])
+    # given the reasons of bm25_reasons, the quadrant shows exactly those
+    reasons = bm25_reasons(task, index=index, bm25=bm25)
+    given = quadrant_evidence(rows, task=task, index=index, bm25=bm25, reasons=reasons)
+    assert list(given["reason"]) == list(rows["query_id"].map(reasons.set_index("query_id")["reason"]))
+    counts = reasons_by_pair(ev, table)
+    assert int(counts.loc["all pairs", "n"]) == len(ev)
+    assert set(counts.index) - {"all pairs"} == set(ev["pair"])
 
 
 def test_demo_cross_script_zero_score_queries_cannot_match(demo):
     """Every demo query whose positive is in another script and scores 0: no shared script or no token."""
     task, table, index, bm25 = demo
     zero = table[(table["script_relation"] == "different") & (table["score_bm25"] == 0)]
+    assert len(zero) > 0
     for row in zero.itertuples():
         qi = task.query_index[row.query_id]
         ev = token_evidence(index, row.query_text, task.doc_index[row.positive_id])
         assert ev.cannot_match and ev.reason in (NO_SHARED_SCRIPT, NO_SHARED_TOKENS)
         assert bm25.scores[qi, task.doc_index[row.positive_id]] == 0
-
-
-def test_reason_summary_lists_every_reason():
-    ev = pd.DataFrame({"pair": ["ar→de", "ar→de", "es→en", "ar→de"], "reason": [NO_SHARED_SCRIPT] * 3 + [TOKENS_SHARED]})
-    summary = reason_summary(ev)
-    assert list(summary.index) == list(REASONS)
-    assert summary.loc[NO_SHARED_SCRIPT, "n"] == 3 and summary.loc[NO_SHARED_SCRIPT, "share"] == pytest.approx(0.75)
-    assert summary.loc[NO_SHARED_TOKENS, "n"] == 0
-    empty = reason_summary(ev.iloc[:0])
-    assert (empty["n"] == 0).all() and empty["share"].isna().all()
