@@ -28,7 +28,6 @@ from nanomlqa_viz.encoders import Progress
 from nanomlqa_viz.errors import DatasetError
 from nanomlqa_viz.explain import FailureAnalysis, StepProgress, failure_analysis
 from nanomlqa_viz.fusion import FusionParams
-from nanomlqa_viz.loader import load_task
 from nanomlqa_viz.metrics import METRIC_KEYS
 from nanomlqa_viz.profiles import (
     ProfileContext,
@@ -45,6 +44,7 @@ from nanomlqa_viz.registry import ProfileKind, ProfileRegistry
 from nanomlqa_viz.relevance import PassageGroups, RelevanceMode, expanded_qrels, parse_mode, passage_groups
 from nanomlqa_viz.sources import DEMO_SEED_CACHE
 from nanomlqa_viz.task import Task
+from nanomlqa_viz.task_cache import load_task_cached
 from nanomlqa_viz.tie_metrics import TieAwareMetrics, tie_aware_metrics
 
 METRICS_VERSION = "2"
@@ -137,8 +137,8 @@ class Pipeline:
 
     def __init__(self, *, source: str, split: str, cache_dir: str | Path, seeds: Sequence[Path] = (DEMO_SEED_CACHE,)) -> None:
         self.cache_dir = Path(cache_dir)
-        self.task: Task = load_task(source=source, split=split, cache_dir=self.cache_dir)
         self.cache = ArrayCache(self.cache_dir, seeds=tuple(seeds))
+        self.task: Task = load_task_cached(source=source, split=split, cache_dir=self.cache_dir, cache=self.cache)
         self.ctx = ProfileContext.of(self.task, self.cache)
         self.qrels_key = qrels_fingerprint(self.task)
         self._memo = _Memo()

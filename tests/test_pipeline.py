@@ -162,3 +162,42 @@ def test_uncovered_queries_score_zero_and_count(demo_pipeline):
 
     frame = profile_query_metrics(view.task, thin)
     assert len(frame) == view.task.n_queries and frame.iloc[:10].eq(0).all().all()
+
+
+def _same_task(a, b) -> bool:
+    return (
+        (a.source, a.split, a.source_kind, a.doc_ids, a.doc_texts, a.query_ids, a.query_texts, a.warnings)
+        == (b.source, b.split, b.source_kind, b.doc_ids, b.doc_texts, b.query_ids, b.query_texts, b.warnings)
+        and dict(a.qrels) == dict(b.qrels)
+        and {c: (dict(s.lists), dict(s.injected), s.depth) for c, s in a.candidates.items()}
+        == {c: (dict(s.lists), dict(s.injected), s.depth) for c, s in b.candidates.items()}
+    )
+
+
+def test_task_is_read_back_from_disk_and_reloaded_when_the_folder_changes(tmp_path, monkeypatch):
+    from nanomlqa_viz import loader
+    from nanomlqa_viz.task_cache import load_task_cached
+
+    configs = tiny_configs()
+    configs["corpus"]["text"][5] = "Ünïcödé 🙂 \u200f עברית and a NUL \x00 inside"
+    folder = write_hub_folder(tmp_path / "src", configs)
+    cache = ArrayCache(tmp_path / "cache")
+    first = load_task_cached(source=str(folder), split="mlqa", cache_dir=tmp_path / "cache", cache=cache)
+    assert _same_task(first, loader.load_task(source=str(folder), cache_dir=tmp_path / "other"))
+    calls = []
+    real = loader.load_task
+    monkeypatch.setattr(loader, "load_task", lambda **kw: calls.append(kw) or real(**kw))
+    again = load_task_cached(source=str(folder), split="mlqa", cache_dir=tmp_path / "cache", cache=cache)
+    assert calls == [] and _same_task(again, first), "read back without going through datasets"
+    configs["qrels"]["corpus-id"] = ["d1", "d5", "d6"]
+    write_hub_folder(folder, configs)
+    changed = load_task_cached(source=str(folder), split="mlqa", cache_dir=tmp_path / "cache", cache=cache)
+    assert len(calls) == 1 and changed.positives("q1") == frozenset({"d1"})
+    (damaged,) = [
+        p
+        for p in (tmp_path / "cache" / "tasks").glob("*.npz")
+        if p.stat().st_mtime_ns == max(q.stat().st_mtime_ns for q in (tmp_path / "cache" / "tasks").glob("*.npz"))
+    ]
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    assert _same_task(load_task_cached(source=str(folder), split="mlqa", cache_dir=tmp_path / "cache", cache=cache), changed)
+    assert len(calls) == 2, "a damaged file is loaded afresh, never used"
