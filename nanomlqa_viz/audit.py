@@ -92,7 +92,9 @@ class Verdict(Enum):
 @dataclass(frozen=True)
 class AuditParams:
     far_rank: int | None = None  # labelled positive beyond this rank in every vote; None: 1% of the corpus, 10..100
-    found_depth: int = 10  # a version of the positive this high in a vote: PARALLEL_FIRST
+    found_depth: int = 10  # a version of the positive this high in a vote ...
+    found_z: float = 1.5  # ... that matches the question this well in its language: PARALLEL_FIRST
+    candidate_slack: float = 0.5  # shown candidate: the best match among the votes' top found_depth, if this close
     topic_depth: int = 10  # each vote's top passages the positive is compared with
     parallel_z: float = 2.5  # a parallel version: pair z both ways at least this ...
     parallel_slack: float = 0.3  # ... and within this of each side's best match in the other's language
@@ -254,14 +256,17 @@ def _first_version(
     positives: Sequence[int],
     groups: PassageGroups,
     space: _Space,
+    qz: np.ndarray | None,
     params: AuditParams,
 ) -> _Version | None:
-    """The best-ranked version of a positive among the votes' top ``found_depth`` passages."""
+    """The best-ranked version of a positive among the votes' top ``found_depth`` passages that match the question."""
     best: _Version | None = None
     for vote in votes.values():
         for rank, doc in enumerate(vote_top(vote, qi, params.found_depth).tolist(), start=1):
             if best is not None and rank >= best.rank:
                 break
+            if qz is not None and qz[space.row_of_doc[doc]] < params.found_z:
+                continue  # ranked high by chance (a tiny corpus, a common word), not found
             kind = next((k for p in positives if (k := _version(groups, space, p, doc, params)) is not None), None)
             if kind is not None:
                 best = _Version(doc=doc, rank=rank, kind=kind[0], pair_z=kind[1])
@@ -331,7 +336,8 @@ def audit_verdicts(
     language, detected from its text (ISO code; "" or "und" unknown), to standardise within
     languages. Columns: query_id, query_text, positive_id, verdict (a :class:`Verdict` name),
     verdict_label, confidence, candidate_id, candidate_kind (copy / translation / parallel /
-    best match), candidate_rank (its best rank in any vote), ``best_rank_<vote>`` (the positive's),
+    best match), candidate_rank (its best rank in any vote), ``best_rank_<vote>`` (the positive's;
+    a score tied with others counts as the last rank of the tie, so a zero BM25 score is not "rank 2"),
     then the evidence (see the module docstring); sorted by verdict, then confidence, highest first.
     """
     if not votes:
@@ -371,7 +377,7 @@ def audit_verdicts(
             agreeing=_agreeing(task, qi, positives_of, agreement, groups, space, params),
             specific=specific,
         )
-        rows.append({**row, **{f"best_rank_{name}": min(i.rank for i in infos) for name, infos in ranks.items()}})
+        rows.append({**row, **{f"best_rank_{name}": min(i.tie_last for i in infos) for name, infos in ranks.items()}})
     columns = [*_COLUMNS, *[f"best_rank_{name}" for name in votes], *_EVIDENCE]
     frame = pd.DataFrame(rows, columns=columns)
     order = frame["verdict"].map({v.name: i for i, v in enumerate(Verdict)})
@@ -420,12 +426,11 @@ class _Evidence:
         task, qi, space, params = self.task, self.qi, self.space, self.params
         question = task.query_texts[qi]
         p_rows = [int(space.row_of_doc[p]) for p in self.positives]
-        version = _first_version(self.votes, qi, self.positives, self.groups, space, params)
+        version = _first_version(self.votes, qi, self.positives, self.groups, space, qz, params)
         if version is not None:
             candidate = version.doc
-        elif qz is not None:  # the best match; of its copies, the one a vote ranks best
-            copies = np.flatnonzero(space.row_of_doc == int(np.argmax(qz)))
-            candidate = int(min(copies, key=lambda d: self._best_rank(int(d))))
+        elif qz is not None:
+            candidate = self._best_match(qz)
         else:
             candidate = int(next(iter(self.votes.values())).top(qi, 1)[0])
         nan = float("nan")
@@ -435,7 +440,8 @@ class _Evidence:
         if space.embeddings is not None:
             near = {int(space.row_of_doc[d]) for v in self.votes.values() for d in vote_top(v, qi, params.topic_depth)}
             topic_z = max((float(space.pair(r)[0][n]) for r in p_rows for n in near - set(p_rows)), default=nan)
-        wrong_score = (candidate_z - specific) + params.positive_weight * (params.wrong_positive_z - positive_z)
+        top_z = float(qz.max()) if qz is not None else nan
+        wrong_score = (top_z - specific) + params.positive_weight * (params.wrong_positive_z - positive_z)
         if not math.isnan(topic_z):
             wrong_score += params.topic_weight * (params.wrong_topic_z - topic_z)
         shared = sorted({t for p in self.positives for t in _shared_terms(question, task.doc_texts[p])})
@@ -443,7 +449,7 @@ class _Evidence:
             "wrong_score": wrong_score,
             "positive_z": positive_z,
             "candidate_z": candidate_z,
-            "top_z": float(qz.max()) if qz is not None else nan,
+            "top_z": top_z,
             "specific_z": specific,
             "topic_z": topic_z,
             "version_pair_z": version.pair_z if version is not None and version.kind == "parallel" else nan,
@@ -466,6 +472,19 @@ class _Evidence:
             **evidence,
         }
 
+    def _best_match(self, qz: np.ndarray) -> int:
+        """The passage the votes rank in their top ``found_depth`` that matches the question best, unless one
+        outside matches it by ``candidate_slack`` more (then that one: of its copies, the one a vote ranks best)."""
+        space, params = self.space, self.params
+        near = [int(d) for vote in self.votes.values() for d in vote_top(vote, self.qi, params.found_depth)]
+        best_row = int(np.argmax(qz))
+        if near:
+            ranked = max(near, key=lambda d: qz[space.row_of_doc[d]])
+            if qz[space.row_of_doc[ranked]] >= qz[best_row] - params.candidate_slack:
+                return ranked
+        copies = np.flatnonzero(space.row_of_doc == best_row)
+        return int(min(copies, key=lambda d: self._best_rank(int(d))))
+
     def _best_rank(self, doc: int) -> int:
         return min(vote.rank_info(self.qi, doc).rank for vote in self.votes.values())
 
@@ -476,7 +495,7 @@ def _verdict(version: _Version | None, e: Mapping[str, object], *, specific: flo
         if version.kind == "parallel":
             return Verdict.PARALLEL_FIRST, 0.5 + 0.5 * _clip01((version.pair_z - params.parallel_z) / 2)
         return Verdict.PARALLEL_FIRST, 1.0
-    pz, cz, top, topic, score = (float(e[k]) for k in ("positive_z", "candidate_z", "top_z", "topic_z", "wrong_score"))
+    pz, top, topic, score = (float(e[k]) for k in ("positive_z", "top_z", "topic_z", "wrong_score"))
     if math.isnan(pz):
         return Verdict.RETRIEVER_MISS, 0.0
     floor = specific + params.specific_below_max - params.wrong_below_max  # sqrt(2 ln n) - wrong_below_max
@@ -484,8 +503,8 @@ def _verdict(version: _Version | None, e: Mapping[str, object], *, specific: flo
         score >= 0
         and pz <= params.max_positive_z
         and (math.isnan(topic) or topic < params.max_topic_z)
-        and cz >= floor
-        and cz - pz >= params.min_margin
+        and top >= floor
+        and top - pz >= params.min_margin
         and not e["shared_terms"]
         and not e["agreeing_queries"]
     ):
