@@ -14,7 +14,9 @@ The evidence comes from scores, texts and embeddings, never from ids:
   multilingual encoder scores every passage in the question's language higher, so a raw cosine
   says more about the language than about the content; within one language a passage that
   answers the question stands out by several standard deviations and a random one does not.
-  (Without languages, one pool.) The *best match* is the passage with the highest question z.
+  (Without languages, one pool.) ``top_z`` is the highest; the *candidate* shown is the passage
+  a vote ranks in its top ``found_depth`` with the highest question z, unless another one's is
+  ``candidate_slack`` higher (then that one).
 - **specificity**: a question singles out a passage when its best match reaches
   :func:`specific_z` — sqrt(2 ln n) for n distinct texts (the expected largest of n standard
   normal values) minus ``specific_below_max``; below it many passages score alike.
@@ -38,16 +40,17 @@ The evidence comes from scores, texts and embeddings, never from ids:
 Verdicts, first match wins:
 
 1. ``PARALLEL_FIRST``: a copy, detected translation or parallel version of the positive is in a
-   vote's top ``found_depth`` — found, just not under the labelled id. Candidate: that passage.
+   vote's top ``found_depth`` and matches the question (question z ≥ ``found_z``; a version
+   ranked high by chance — a tiny corpus, one common word — does not count) — found, just not
+   under the labelled id. Candidate: that passage.
 2. ``LABEL_WRONG``: the positive does not match the question while the best match does. The
-   evidence adds up in ``wrong_score`` = (``candidate_z`` − specific z) + ``positive_weight`` ·
+   evidence adds up in ``wrong_score`` = (``top_z`` − specific z) + ``positive_weight`` ·
    (``wrong_positive_z`` − ``positive_z``) + ``topic_weight`` · (``wrong_topic_z`` − ``topic_z``)
    ≥ 0: a best match that barely singles out a passage needs a positive further from the
    question and from what the votes found. Never when the positive stands out above
    ``max_positive_z`` in its language, is within ``max_topic_z`` of a passage the votes rank
    high, shares a number or name with the question, or has an agreeing query; and the best
    match must reach sqrt(2 ln n) − ``wrong_below_max`` and beat the positive by ``min_margin``.
-   Candidate: the best match.
 3. ``UNDERSPECIFIED``: the question's best match stays below the specific z: the question leans
    on a context it does not name ("this work", "the building") and many passages score alike.
 4. ``RETRIEVER_MISS``: none of the above — a specific question, a plausible label, not found.
@@ -251,8 +254,7 @@ def _version(groups: PassageGroups, space: _Space, positive: int, doc: int, para
 
 
 def _first_version(
-    votes: Mapping[str, RankedProfile],
-    qi: int,
+    tops: Sequence[np.ndarray],
     positives: Sequence[int],
     groups: PassageGroups,
     space: _Space,
@@ -261,8 +263,8 @@ def _first_version(
 ) -> _Version | None:
     """The best-ranked version of a positive among the votes' top ``found_depth`` passages that match the question."""
     best: _Version | None = None
-    for vote in votes.values():
-        for rank, doc in enumerate(vote_top(vote, qi, params.found_depth).tolist(), start=1):
+    for top in tops:
+        for rank, doc in enumerate(top[: params.found_depth].tolist(), start=1):
             if best is not None and rank >= best.rank:
                 break
             if qz is not None and qz[space.row_of_doc[doc]] < params.found_z:
@@ -426,11 +428,12 @@ class _Evidence:
         task, qi, space, params = self.task, self.qi, self.space, self.params
         question = task.query_texts[qi]
         p_rows = [int(space.row_of_doc[p]) for p in self.positives]
-        version = _first_version(self.votes, qi, self.positives, self.groups, space, qz, params)
+        tops = [vote_top(vote, qi, max(params.found_depth, params.topic_depth)) for vote in self.votes.values()]
+        version = _first_version(tops, self.positives, self.groups, space, qz, params)
         if version is not None:
             candidate = version.doc
         elif qz is not None:
-            candidate = self._best_match(qz)
+            candidate = self._best_match(qz, [int(d) for top in tops for d in top[: params.found_depth]])
         else:
             candidate = int(next(iter(self.votes.values())).top(qi, 1)[0])
         nan = float("nan")
@@ -438,7 +441,7 @@ class _Evidence:
         candidate_z = float(qz[space.row_of_doc[candidate]]) if qz is not None else nan
         topic_z = nan
         if space.embeddings is not None:
-            near = {int(space.row_of_doc[d]) for v in self.votes.values() for d in vote_top(v, qi, params.topic_depth)}
+            near = {int(space.row_of_doc[d]) for top in tops for d in top[: params.topic_depth]}
             topic_z = max((float(space.pair(r)[0][n]) for r in p_rows for n in near - set(p_rows)), default=nan)
         top_z = float(qz.max()) if qz is not None else nan
         wrong_score = (top_z - specific) + params.positive_weight * (params.wrong_positive_z - positive_z)
@@ -472,11 +475,10 @@ class _Evidence:
             **evidence,
         }
 
-    def _best_match(self, qz: np.ndarray) -> int:
+    def _best_match(self, qz: np.ndarray, near: list[int]) -> int:
         """The passage the votes rank in their top ``found_depth`` that matches the question best, unless one
         outside matches it by ``candidate_slack`` more (then that one: of its copies, the one a vote ranks best)."""
         space, params = self.space, self.params
-        near = [int(d) for vote in self.votes.values() for d in vote_top(vote, self.qi, params.found_depth)]
         best_row = int(np.argmax(qz))
         if near:
             ranked = max(near, key=lambda d: qz[space.row_of_doc[d]])
