@@ -401,7 +401,9 @@ class View:
         """Label-audit verdicts (one row per query no vote finds near the top), voted by independent profiles.
 
         ``votes`` defaults to every independent profile of the view (BM25 and each dense model);
-        fusions are never votes.
+        a run may be named as a vote; fusions never are. Columns: ``query_id``, ``verdict``,
+        ``verdict_label``, ``confidence``, ``candidate_id`` and the evidence (see
+        :func:`nanomlqa_viz.audit.audit_verdicts`).
         """
         from nanomlqa_viz.audit import AUDIT_VERSION, audit_verdicts
 
@@ -411,6 +413,7 @@ class View:
         dense = self.primary_dense
         explanations = analysis.explanations
         key = ("audit", AUDIT_VERSION, analysis.key, tuple(p.key for p in chosen.values()), dense.key if dense else None)
+        key += (self.pipeline.languages_key,)
         return self.pipeline._memo.get(
             key,
             lambda: audit_verdicts(
@@ -420,6 +423,7 @@ class View:
                 groups=analysis.groups,
                 passage_embeddings=explanations.embeddings if explanations else None,
                 row_of_doc=explanations.row_of_doc if explanations else None,
+                doc_lang=self.languages.doc_lang,
             ),
         )
 

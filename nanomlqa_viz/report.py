@@ -84,7 +84,7 @@ def build_report(view: View, *, audit: bool = True) -> dict[str, object]:
         from nanomlqa_viz.audit import failure_kinds, label_wrong
 
         verdicts = view.audit()
-        report["label_audit"] = label_wrong(verdicts)
+        report["label_audit"] = label_wrong(verdicts).to_dict("records")
         report["failure_kinds"] = failure_kinds(verdicts)
     return report
 

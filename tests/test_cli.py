@@ -164,9 +164,9 @@ def test_run_file_is_a_profile_in_report_and_export(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ("q01 Q0 d1 1\n", "expected 6 fields"),
+        ("query-001 Q0 doc-0001 1\n", "expected 6 fields"),
         ("", "no entries"),
-        ("q01 Q0 nope 1 2.0 x\n", "not in this task"),
+        ("query-001 Q0 nope 1 2.0 x\n", "not in this task"),
     ],
 )
 def test_bad_run_file_is_one_line_and_exit_2(tmp_path, capsys, content, problem):
@@ -188,9 +188,9 @@ def test_run_name_and_spec_are_validated(tmp_path, capsys):
 
 
 def test_unknown_ids_are_dropped_on_request(tmp_path, capsys):
-    _, path = _demo_run(tmp_path)
+    task, path = _demo_run(tmp_path)
     with path.open("a", encoding="utf-8") as fh:
-        fh.write("q01 Q0 not-a-passage 21 1.0 mine\nnot-a-query Q0 d1 1 1.0 mine\n")
+        fh.write(f"{task.query_ids[-1]} Q0 not-a-passage 21 1.0 mine\nnot-a-query Q0 {task.doc_ids[0]} 1 1.0 mine\n")
     base = ["report", "--json", "--dataset", "demo", "--cache-dir", str(tmp_path / "c"), "--skip-dense", "--run", f"mine={path}"]
     assert main(base) == 2
     capsys.readouterr()
