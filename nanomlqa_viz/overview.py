@@ -16,16 +16,14 @@ from nanomlqa_viz.formatting import format_tie_range
 from nanomlqa_viz.metrics import METRIC_KEYS
 from nanomlqa_viz.pipeline import View
 from nanomlqa_viz.published import published_for
-from nanomlqa_viz.registry import KIND_LABELS
 from nanomlqa_viz.relevance import RelevanceMode
 
 PUBLISHED_KEYS = ("ndcg@10", "hit@10", "recall@100")
 
 
 def metrics_table(view: View, *, mode: RelevanceMode | None = None) -> pd.DataFrame:
-    """One row per profile (its label): kind, n, queries covered, each metric as ``expected [worst–best]``, published figures.
+    """One row per profile (its label): n, queries covered, each metric's tie-aware expected value, published figures.
 
-    Metric cells are text (tie-aware: the range appears only where ties can move the value);
     ``published <metric>`` columns appear only where the dataset card publishes a figure.
     """
     task = view.task
@@ -33,19 +31,38 @@ def metrics_table(view: View, *, mode: RelevanceMode | None = None) -> pd.DataFr
     for name, m in view.tie_metrics(mode).items():
         entry = view.registry[name]
         summary = m.summary()
-        row: dict[str, object] = {
-            "profile": entry.label,
-            "kind": KIND_LABELS[entry.kind],
-            "n": task.n_queries,
-            "covered": entry.n_covered,
-        }
-        row.update({k: format_tie_range(**summary[k]) for k in METRIC_KEYS})
+        row: dict[str, object] = {"profile": entry.label, "n": task.n_queries, "covered": entry.n_covered}
+        row.update({k: summary[k]["expected"] for k in METRIC_KEYS})
         published = published_for(task.source, task.split, name.split("/", 1)[1]) if name.startswith("reference/") else None
         for key in PUBLISHED_KEYS:
             row[f"published {key}"] = published[key] if published else float("nan")
         rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.drop(columns=[c for c in frame.columns if c.startswith("published") and frame[c].isna().all()])
+
+
+def tie_ranges_table(view: View, *, mode: RelevanceMode | None = None) -> pd.DataFrame:
+    """The profiles and metrics whose value ties can move: ``expected [worst–best]`` text cells, n per row.
+
+    Empty when no metric of any profile depends on how tied scores are ordered.
+    """
+    rows = []
+    moving: set[str] = set()
+    for name, m in view.tie_metrics(mode).items():
+        summary = m.summary()
+        moves = {k for k in METRIC_KEYS if round(summary[k]["worst"], 4) != round(summary[k]["best"], 4)}
+        if moves:
+            moving |= moves
+            rows.append((view.registry[name].label, summary, moves))
+    columns = [k for k in METRIC_KEYS if k in moving]
+    frame = pd.DataFrame(
+        [
+            {"profile": label, "n": view.task.n_queries, **{k: format_tie_range(**summary[k]) for k in columns}}
+            for label, summary, _ in rows
+        ],
+        columns=["profile", "n", *columns],
+    )
+    return frame
 
 
 def modes_table(view: View, *, metrics: tuple[str, ...] = ("hit@10", "ndcg@10")) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import streamlit as st
 from app_common import View, escape_markdown, finish_dense, load_view, need_analysis
 from app_widgets import coverage_notes, tie_note
 from nanomlqa_viz.metrics import METRIC_KEYS
-from nanomlqa_viz.overview import languages_table, metrics_table, modes_table, rank_figure
+from nanomlqa_viz.overview import languages_table, metrics_table, modes_table, rank_figure, tie_ranges_table
 from nanomlqa_viz.relevance import MODE_LABELS
 
 
@@ -15,7 +15,7 @@ def _metrics(view: View) -> None:
     st.subheader(f"Metrics · {MODE_LABELS[view.mode]}")
     frame = metrics_table(view)
     partial = bool((frame["covered"] < frame["n"]).any())
-    columns = ["profile", "kind", "n", *(["covered"] if partial else []), *METRIC_KEYS]
+    columns = ["profile", "n", *(["covered"] if partial else []), *METRIC_KEYS]
     columns += [c for c in frame.columns if c.startswith("published")]
     st.dataframe(
         frame[columns],
@@ -23,13 +23,29 @@ def _metrics(view: View) -> None:
         width="stretch",
         column_config={
             "profile": st.column_config.TextColumn("profile", pinned=True),
-            "kind": st.column_config.TextColumn("kind", width="small"),
             "n": st.column_config.NumberColumn("n", format="%d", help="queries averaged over (every query of the task)"),
             "covered": st.column_config.NumberColumn("ranked", format="%d", help="queries the profile has a ranking for"),
-            **{k: st.column_config.TextColumn(k, alignment="right") for k in METRIC_KEYS},
-            **{c: st.column_config.NumberColumn(c, format="%.4f") for c in columns if c.startswith("published")},
+            **{k: st.column_config.NumberColumn(k, format="%.4f", help="tie-aware expected value") for k in METRIC_KEYS},
+            **{
+                c: st.column_config.NumberColumn(c.replace("published ", "pub. "), format="%.4f")
+                for c in columns
+                if "published" in c
+            },
         },
     )
+    ranges = tie_ranges_table(view)
+    if not ranges.empty:
+        st.markdown("**Where ties move the value** · expected [worst–best]")
+        st.dataframe(
+            ranges,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "profile": st.column_config.TextColumn("profile", pinned=True),
+                "n": st.column_config.NumberColumn("n", format="%d"),
+                **{k: st.column_config.TextColumn(k, alignment="right") for k in ranges.columns if k not in ("profile", "n")},
+            },
+        )
     tie_note()
     coverage_notes(view)
 
