@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from nanomlqa_viz.tie_metrics import TieAwareMetrics
 
 __all__ = [
+    "BEATEN_COLUMNS",
     "BETWEEN_COLUMNS",
     "COLUMNS_HELP",
     "COLUMN_FIELDS",
@@ -80,6 +81,7 @@ __all__ = [
     "hit_counts",
     "hit_line",
     "injected_positive",
+    "moves_table",
     "outcome_fallback",
     "outcomes",
     "overlap_at",
@@ -595,17 +597,26 @@ def query_table_columns(
 
 POSITIVE_RANK_COLUMNS = {
     "profile": ColumnSpec(label="profile"),
-    "rank": ColumnSpec(label="rank", kind="number", help="—: not ranked"),
-    "interval": ColumnSpec(label="could be", help="the ranks it could hold among equal scores"),
+    "rank": ColumnSpec(label="rank", kind="number", width=64, help="—: not ranked"),
+    "interval": ColumnSpec(label="could be", width=90, help="the ranks it could hold among equal scores"),
     "note": ColumnSpec(label="note"),
 }
 EVIDENCE_COLUMNS = {"evidence": ColumnSpec(label="evidence"), "value": ColumnSpec(label="value", align="right")}
 BETWEEN_COLUMNS = {
-    "from": ColumnSpec(label="from"),
-    "to": ColumnSpec(label="to"),
-    "overlap": ColumnSpec(label=f"overlap@{TOP_K}", kind="number", help=f"passages both top {TOP_K}s share"),
-    "moved": ColumnSpec(label="positive moved", help="up = towards rank 1"),
-    "tied": ColumnSpec(label="tie", kind="check", help="a rank is a tie interval: the move may be the tie-break alone"),
+    "profiles": ColumnSpec(label="profiles"),
+    "overlap": ColumnSpec(label=f"overlap@{TOP_K}", kind="number", width=80, help=f"passages both top {TOP_K}s share"),
+    "moved": ColumnSpec(label="positive moved", width=100, help="from the first profile to the second; up = towards rank 1"),
+    "tied": ColumnSpec(label="tie", kind="check", width=40, help="a rank is a tie interval: the move may be the tie-break alone"),
+}
+BEATEN_COLUMNS = {
+    "profile": ColumnSpec(label="profile"),
+    "above positive": ColumnSpec(label="above", kind="number", width=60, help="passages ranked above the positive (first 1,000)"),
+    "copy": ColumnSpec(label="copy", kind="number", width=50, help="the positive's text under another id"),
+    "parallel passage": ColumnSpec(
+        label="parallel", kind="number", width=64, help="a version of the positive's paragraph in another language"
+    ),
+    "same topic": ColumnSpec(label="topic", kind="number", width=54, help="same topic: unusually similar to the positive"),
+    "other": ColumnSpec(label="other", kind="number", width=54),
 }
 
 
@@ -827,11 +838,27 @@ def compare_columns(columns: Mapping[str, pd.DataFrame], table_row: Mapping[str,
     return frame
 
 
-def positive_ranks(task: Task, table_row: Mapping[str, object] | pd.Series, registry: ProfileRegistry) -> pd.DataFrame:
+def moves_table(
+    columns: Mapping[str, pd.DataFrame], table_row: Mapping[str, object] | pd.Series, labels: Mapping[str, str], *, k: int
+) -> pd.DataFrame:
+    """:func:`compare_columns` as shown (:data:`BETWEEN_COLUMNS`): ``profiles`` ("BM25 → Dense"), overlap, move, tie."""
+    frame = compare_columns(columns, table_row, k=k)
+    frame["profiles"] = [f"{labels.get(a, a)} → {labels.get(b, b)}" for a, b in zip(frame["from"], frame["to"])]
+    return frame[list(BETWEEN_COLUMNS)].reset_index(drop=True)
+
+
+def positive_ranks(
+    task: Task,
+    table_row: Mapping[str, object] | pd.Series,
+    registry: ProfileRegistry,
+    *,
+    explanations: Explanations | None = None,
+) -> pd.DataFrame:
     """Where the query's positive ranks in every profile of the registry: ``rank``, tie ``interval``, ``note``.
 
     ``table_row`` is the query's row of the query table. A partial profile that does not rank the
     positive gets no rank and :func:`unranked_note`'s note; a run that ranks few queries says so.
+    With ``explanations``, the :func:`beaten_table` columns follow: what ranks above the positive.
     """
     query_id = str(table_row["query_id"])
     qi = task.query_index[query_id]
@@ -855,6 +882,9 @@ def positive_ranks(task: Task, table_row: Mapping[str, object] | pd.Series, regi
         rows.append({"profile": entry.label, "rank": rank, "interval": interval, "note": note})
     frame = pd.DataFrame(rows, columns=["profile", "rank", "interval", "note"])
     frame["rank"] = pd.array(frame["rank"].tolist(), dtype="Int64")
+    if explanations is not None:
+        beaten = beaten_table(task, explanations, registry, registry.names(), query_id)
+        frame = pd.concat([frame, beaten.drop(columns="profile")], axis=1)
     return frame
 
 

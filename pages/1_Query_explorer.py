@@ -188,34 +188,23 @@ def _query_view(view: View, query_id: str, names: list[str]) -> None:
     frames = {n: ex.ranked_column(task, view.languages, view.registry[n].profile, qi, k=ex.TOP_K) for n in names}
     if explanations is not None:
         frames = {n: label_rows(frame, task, explanations, query_id) for n, frame in frames.items()}
-    ranks, between = st.columns(2)
-    with ranks:
-        st.markdown("**Positive rank by profile**")
-        st.dataframe(
-            ex.positive_ranks(task, row, view.registry),
-            hide_index=True,
-            width="stretch",
-            placeholder="—",
-            column_config=_columns(ex.POSITIVE_RANK_COLUMNS),
-        )
-    with between:
-        st.markdown(f"**Between the shown columns** · overlap@{ex.TOP_K}, where the positive moved")
-        pairs = ex.compare_columns(frames, row, k=ex.TOP_K)
-        pairs = pairs.assign(**{"from": pairs["from"].map(labels), "to": pairs["to"].map(labels)})[list(ex.BETWEEN_COLUMNS)]
-        st.dataframe(pairs, hide_index=True, width="stretch", column_config=_columns(ex.BETWEEN_COLUMNS))
-        if explanations is None:
-            st.caption("What beat the positive (copy / parallel passage / same topic) appears with a dense model.")
-        else:
-            st.markdown("**What beat the positive** (every passage above it, first 1,000)")
-            st.dataframe(ex.beaten_table(task, explanations, view.registry, names, query_id), hide_index=True, width="stretch")
+    st.markdown("**Positive rank by profile** · every profile, and what ranks above it (first 1,000, labelled)")
+    ranks = ex.positive_ranks(task, row, view.registry, explanations=explanations)
+    specs = {**ex.POSITIVE_RANK_COLUMNS, **{c: s for c, s in ex.BEATEN_COLUMNS.items() if c != "profile"}}
+    st.dataframe(ranks, hide_index=True, width="stretch", placeholder="—", column_config=_columns(specs))
+    if explanations is None:
+        st.caption("What ranks above the positive, labelled copy / parallel passage / same topic, needs a dense model.")
+    between, reading = st.columns([3, 2])
+    between.markdown(f"**Between the shown columns** · overlap@{ex.TOP_K}, where the positive moved")
+    moves = ex.moves_table(frames, row, labels, k=ex.TOP_K)
+    between.dataframe(moves, hide_index=True, width="stretch", column_config=_columns(ex.BETWEEN_COLUMNS))
+    reading.expander("How to read the columns").markdown(ex.COLUMNS_HELP)
     for column, (name, frame) in zip(st.columns(len(frames)), frames.items()):
         with column:
             st.markdown(f"**{escape_markdown(labels[name])}** · top {ex.TOP_K}")
             st.caption(escape_markdown(ex.positive_caption(frame)))
             for _, passage in frame.iterrows():
                 _passage(passage, tokens)
-    with st.expander("How to read the columns"):
-        st.markdown(ex.COLUMNS_HELP)
 
 
 def _page(view: View) -> None:

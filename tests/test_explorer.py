@@ -443,6 +443,10 @@ def test_compare_columns_and_positive_ranks_over_the_registry(tiny):
     pairs = ex.compare_columns(columns, table.iloc[1], k=2)
     assert list(pairs["overlap"]) == [2, 1, 1]  # top 2: bm25 {d5, d4}, dense {d4, d5}, reference {d4, d1}
     assert list(pairs["moved"]) == ["down 1", "down 2", "down 1"]
+    shown = ex.moves_table(columns, table.iloc[1], REGISTRY.labels(), k=2)
+    assert list(shown.columns) == list(ex.BETWEEN_COLUMNS) == ["profiles", "overlap", "moved", "tied"]
+    assert list(shown["profiles"]) == ["BM25 → Dense", "BM25 → ref · bm25", "Dense → ref · bm25"]
+    assert list(shown["overlap"]) == [2, 1, 1] and list(shown["moved"]) == list(pairs["moved"])
 
     ranks = ex.positive_ranks(task, table.iloc[0], REGISTRY)
     assert list(ranks["profile"]) == ["BM25", "Dense", "Hybrid (RRF)", "myrun", "ref · bm25"]
@@ -664,9 +668,18 @@ def test_demo_beaten_table_counts_every_passage_above_the_positive(demo):
     frame = ex.beaten_table(task, analysis.explanations, demo.registry, ["bm25", "dense", "reference/reranking_hybrid"], query_id)
     assert list(frame["profile"]) == ["BM25", "Dense", "ref · reranking_hybrid"]
     assert list(frame.columns) == ["profile", "above positive", "copy", "parallel passage", "same topic", "other"]
+    assert list(frame.columns) == list(ex.BEATEN_COLUMNS)  # every column has its spec
     assert (frame[["copy", "parallel passage", "same topic", "other"]].sum(axis=1) == frame["above positive"]).all()
-    bm25_rank = int(table.set_index("query_id").loc[query_id, "rank_bm25"])
-    assert frame["above positive"].iloc[0] == min(bm25_rank - 1, 1_000)
+    row = table.set_index("query_id").loc[query_id]
+    assert frame["above positive"].iloc[0] == min(int(row["rank_bm25"]) - 1, 1_000)
+    ranks = ex.positive_ranks(task, table.iloc[task.query_index[query_id]], demo.registry, explanations=analysis.explanations)
+    assert list(ranks.columns) == ["profile", "rank", "interval", "note", *list(ex.BEATEN_COLUMNS)[1:]]
+    assert list(ranks["profile"]) == [e.label for e in demo.registry]  # every profile, with what beat its positive
+    by_profile = ranks.set_index("profile")
+    assert (by_profile.loc[frame["profile"], "above positive"].to_numpy() == frame["above positive"].to_numpy()).all()
+    for entry in demo.registry:
+        if not entry.profile.partial:  # a full-corpus profile ranks rank - 1 passages above its positive
+            assert by_profile.loc[entry.label, "above positive"] == min(int(row[f"rank_{entry.name}"]) - 1, 1_000)
 
 
 def test_demo_highlights_mark_exactly_the_shared_tokens(demo):
