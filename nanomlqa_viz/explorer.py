@@ -381,13 +381,19 @@ def sort_queries(table: pd.DataFrame, key: str = "query_id") -> pd.DataFrame:
 LRM, FSI, PDI = "\u200e", "\u2068", "\u2069"
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 _GRID_PADDING_PX = 20
-_GRID_PX_PER_UNIT = 6.5  # widest measured in Chromium at the grid's 14 px: Arabic 6.1, Latin 5.3, Devanagari 5.0 px/char
+# Glyph widths at the grid's 14 px Source Sans, measured in Chromium (canvas measureText) on the demo's
+# 50 questions, per character: Latin, Vietnamese, Devanagari (vowel signs take no width) mean 6.1, max
+# 6.65; Arabic mean 6.16, max 6.85; Han 14.0–14.3. Right-to-left text takes the upper bound: its beginning
+# is the end of the line that a too-long copy would lose; elsewhere a long line only loses its end.
+_PX_WIDE, _PX_RTL, _PX_OTHER = 14.5, 7.0, 6.3
 
 
-def _display_units(char: str) -> int:
-    if unicodedata.combining(char) or unicodedata.category(char) == "Cf":
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+def _char_px(char: str) -> float:
+    if unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0.0
+    if unicodedata.east_asian_width(char) in ("W", "F"):
+        return _PX_WIDE
+    return _PX_RTL if unicodedata.bidirectional(char) in ("R", "AL") else _PX_OTHER
 
 
 def grid_text(text: str, *, width_px: int) -> str:
@@ -400,16 +406,17 @@ def grid_text(text: str, *, width_px: int) -> str:
     starts with a LEFT-TO-RIGHT MARK (the grid then aligns it left, like every other row) and holds
     the text in a FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, so the text is laid out in its
     own direction (Arabic words right to left, numbers and Latin names in place). It is one line,
-    cut with "…" to what fits the cell (wide characters count double), so the beginning of a
-    right-to-left question — the right end of the isolate — is never clipped. Explicit
+    cut with "…" to what fits the cell (estimated glyph widths, generous for right-to-left
+    scripts), so the beginning of a right-to-left question — the right end of the isolate — is
+    never clipped. Explicit
     embeddings, overrides and isolates inside the text are dropped from the copy (invisible; an
     override could reorder the rest of the cell). Filter and export the raw text, never this copy.
     """
     line = " ".join(text.translate(_BIDI_CONTROLS).split())
-    budget = max(4, int((width_px - _GRID_PADDING_PX) / _GRID_PX_PER_UNIT))
-    used, cut = 0, len(line)
+    budget = max(4 * _PX_OTHER, width_px - _GRID_PADDING_PX)
+    used, cut = 0.0, len(line)
     for i, char in enumerate(line):
-        used += _display_units(char)
+        used += _char_px(char)
         if used > budget:
             cut = i
             break
@@ -486,7 +493,7 @@ def short_ids(ids: Collection[str]) -> ShortIds:
     return ShortIds(short=short, template=template)
 
 
-QUESTION_WIDTH_PX = 300
+QUESTION_WIDTH_PX = 340  # with pair, script and three ranks: visible at 1280 px beside the open sidebar
 
 
 def query_rows(
