@@ -30,6 +30,7 @@ import math
 import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import TYPE_CHECKING
 
@@ -425,6 +426,7 @@ def grid_text(text: str, *, width_px: int) -> str:
 
 
 _ID_PARTS = regex.compile(r"[\p{L}\p{N}]+|[^\p{L}\p{N}]+")
+_ID_WORD = regex.compile(r"[\p{L}\p{N}]")
 
 
 @dataclass(frozen=True)
@@ -443,7 +445,7 @@ def _split_id(value: str) -> list[str]:
 
 
 def _is_word(part: str) -> bool:
-    return bool(regex.match(r"[\p{L}\p{N}]", part))
+    return bool(_ID_WORD.match(part))
 
 
 def short_ids(ids: Collection[str]) -> ShortIds:
@@ -1026,9 +1028,15 @@ def highlight_spans(text: str, query_tokens: Collection[str]) -> list[tuple[str,
 
     A word is matched when its tokenizer tokens (:func:`nanomlqa_viz.tokenizer.tokenize`) are
     among ``query_tokens``; in unspaced scripts (Han, kana, Thai, ...) both characters of a
-    matched bigram are marked. Adjacent pieces with the same flag are merged.
+    matched bigram are marked. Adjacent pieces with the same flag are merged. A pure function of
+    its inputs, memoised per process (a query view highlights the same passages in several
+    columns and on every rerun).
     """
-    tokens = query_tokens if isinstance(query_tokens, (set, frozenset)) else frozenset(query_tokens)
+    return list(_highlight_spans(text, frozenset(query_tokens)))
+
+
+@lru_cache(maxsize=2048)
+def _highlight_spans(text: str, tokens: frozenset[str]) -> tuple[tuple[str, bool], ...]:
     pieces: list[tuple[str, bool]] = []
     position = 0
     if tokens:
@@ -1047,7 +1055,7 @@ def highlight_spans(text: str, query_tokens: Collection[str]) -> list[tuple[str,
             merged[-1] = (merged[-1][0] + segment, matched)
         else:
             merged.append((segment, matched))
-    return merged
+    return tuple(merged)
 
 
 def truncate_text(text: str, limit: int) -> tuple[str, bool]:
