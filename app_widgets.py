@@ -83,6 +83,9 @@ def url_select(
 ) -> str:
     """A selectbox mirrored in ``?name=``; an unknown value shows the default and is dropped.
 
+    Options are shown as plain text (Streamlit renders no markdown in ``format_func`` output: an
+    escaped label would show its backslashes), so ``fmt`` returns the label as it is.
+
     A value in ``keep`` (a dense profile still being computed) stays in the URL while the default
     is shown, so the view the link names appears once it is ready.
     """
@@ -122,11 +125,12 @@ def profile_picker(view: View, label: str, *, param: str, default: str, key: str
 def profiles_multiselect(
     view: View, label: str, *, param: str, default: Sequence[str], key: str, max_selections: int | None = None
 ) -> list[str]:
-    """Several profiles of the view's registry (their order kept), bound to ``?param=``."""
+    """Several profiles of the view's registry (their order kept), bound to ``?param=``; labels as plain text."""
     names = view.registry.names()
     labels = view.registry.labels()
     raw = st.query_params.get(param)
-    wanted = [n for n in dict.fromkeys(raw.split(",")) if n in names] if raw else [n for n in default if n in names]
+    wanted = [n for n in dict.fromkeys(raw.split(",")) if n in names] if raw else []
+    wanted = wanted or [n for n in default if n in names]  # a URL naming no known profile shows the default
     if max_selections:
         wanted = wanted[:max_selections]
     chosen = st.multiselect(
@@ -137,7 +141,9 @@ def profiles_multiselect(
         key=key,
         max_selections=max_selections,
     )
-    set_param(param, chosen, default=",".join(n for n in default if n in names))
+    waiting = bool(raw) and any(n in view.pending_names for n in raw.split(","))  # a dense profile still computing
+    if not (waiting and chosen == wanted):  # the link's choice stays in the URL until it can be shown
+        set_param(param, chosen, default=",".join(n for n in default if n in names))
     return chosen
 
 
