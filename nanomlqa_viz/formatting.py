@@ -26,6 +26,15 @@ def format_tie_range(expected: float, worst: float, best: float, *, digits: int 
     return f"{value} [{worst:.{digits}f}–{best:.{digits}f}]"
 
 
+def format_range(worst: float, best: float, *, digits: int = 3) -> str:
+    """``"0.000–0.140"``: what a metric could be, from the worst to the best order of tied scores."""
+    if not (math.isfinite(worst) and math.isfinite(best)):
+        return "—"
+    return (
+        f"{worst:.{digits}f}" if round(worst, digits + 1) == round(best, digits + 1) else f"{worst:.{digits}f}–{best:.{digits}f}"
+    )
+
+
 def format_rate(hits: int, n: int) -> str:
     """``"34/196 (17%)"``: a rate with its n."""
     return f"{hits:,}/{n:,} ({hits / n:.0%})" if n else "—"

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from nanomlqa_viz.escaping import plotly_text
-from nanomlqa_viz.formatting import format_tie_range
+from nanomlqa_viz.formatting import format_range
 from nanomlqa_viz.metrics import METRIC_KEYS
 from nanomlqa_viz.pipeline import View
 from nanomlqa_viz.published import published_for
@@ -42,10 +42,8 @@ def metrics_table(view: View, *, mode: RelevanceMode | None = None) -> pd.DataFr
 
 
 def tie_ranges_table(view: View, *, mode: RelevanceMode | None = None) -> pd.DataFrame:
-    """The profiles and metrics whose value ties can move: ``expected [worst–best]`` text cells, n per row.
-
-    Empty when no metric of any profile depends on how tied scores are ordered.
-    """
+    """The profiles and metrics whose value ties can move: ``worst–best`` text cells (the expected value is
+    :func:`metrics_table`'s); empty when no metric of any profile depends on how tied scores are ordered."""
     rows = []
     moving: set[str] = set()
     for name, m in view.tie_metrics(mode).items():
@@ -53,16 +51,15 @@ def tie_ranges_table(view: View, *, mode: RelevanceMode | None = None) -> pd.Dat
         moves = {k for k in METRIC_KEYS if round(summary[k]["worst"], 4) != round(summary[k]["best"], 4)}
         if moves:
             moving |= moves
-            rows.append((view.registry[name].label, summary, moves))
+            rows.append((view.registry[name].label, summary))
     columns = [k for k in METRIC_KEYS if k in moving]
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         [
-            {"profile": label, "n": view.task.n_queries, **{k: format_tie_range(**summary[k]) for k in columns}}
-            for label, summary, _ in rows
+            {"profile": label, **{k: format_range(summary[k]["worst"], summary[k]["best"]) for k in columns}}
+            for label, summary in rows
         ],
-        columns=["profile", "n", *columns],
+        columns=["profile", *columns],
     )
-    return frame
 
 
 def modes_table(view: View, *, metrics: tuple[str, ...] = ("hit@10", "ndcg@10")) -> pd.DataFrame:

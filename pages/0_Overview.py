@@ -35,15 +35,14 @@ def _metrics(view: View) -> None:
     )
     ranges = tie_ranges_table(view)
     if not ranges.empty:
-        st.markdown("**Where ties move the value** · expected [worst–best]")
+        st.markdown("**Where ties move the value** · worst–best (the expected value is the one above)")
         st.dataframe(
             ranges,
             hide_index=True,
             width="stretch",
             column_config={
                 "profile": st.column_config.TextColumn("profile", pinned=True),
-                "n": st.column_config.NumberColumn("n", format="%d"),
-                **{k: st.column_config.TextColumn(k, alignment="right") for k in ranges.columns if k not in ("profile", "n")},
+                **{k: st.column_config.TextColumn(k, alignment="right") for k in ranges.columns if k != "profile"},
             },
         )
     tie_note()
