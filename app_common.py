@@ -25,7 +25,7 @@ from nanomlqa_viz.errors import DatasetError
 from nanomlqa_viz.escaping import markdown_text
 from nanomlqa_viz.explain import FailureAnalysis
 from nanomlqa_viz.pipeline import Pipeline, RunFile, View, source_signature
-from nanomlqa_viz.registry import profile_label
+from nanomlqa_viz.registry import ProfileKind, profile_label
 from nanomlqa_viz.relevance import MODE_LABELS, MODES, parse_mode
 from nanomlqa_viz.sources import (
     DEMO,
@@ -288,9 +288,13 @@ def load_view() -> View | None:
     if view.mode != view.requested_mode:
         st.caption(f"⚠ '{MODE_LABELS[view.requested_mode]}' needs a dense model; showing strict qrels until one is ready.")
     shown = short_source_name(task.source)
+    computed = [e.label for e in view.registry if e.kind != ProfileKind.REFERENCE]
+    lists = len(view.registry.names(ProfileKind.REFERENCE))
     st.sidebar.caption(
         f"loaded: **{markdown_text(shown)}** [{markdown_text(task.split)}] · {task.n_queries:,} queries · "
-        f"{task.n_docs:,} passages · {len(view.registry)} profiles" + (" · dense pending" if view.pending else ""),
+        f"{task.n_docs:,} passages · profiles: {markdown_text(', '.join(computed))}"
+        + (f" + {lists} candidate list{'s' if lists != 1 else ''}" if lists else "")
+        + (" · dense pending" if view.pending else ""),
         help=markdown_text(task.source),
     )
     return view

@@ -116,9 +116,9 @@ def load_task_cached(*, source: str, split: str, cache_dir: Path, cache: ArrayCa
     """:func:`~nanomlqa_viz.loader.load_task`, read back from ``cache`` when the source's files are unchanged."""
     from nanomlqa_viz.loader import load_task
     from nanomlqa_viz.pipeline import source_signature
-    from nanomlqa_viz.sources import validate_split
+    from nanomlqa_viz.sources import message_location, validate_split
 
-    validate_split(split)
+    validate_split(split, where=message_location(source))  # before any path is built
     folder = _local_folder(source, split, cache_dir)
     if folder is None:  # the hub, not mirrored yet: load (and mirror); the next start reads the mirror
         return load_task(source=source, split=split, cache_dir=cache_dir)

@@ -437,7 +437,7 @@ def test_every_page_renders(page_env, request, which, page):
     _no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert not any("being computed" in i.value for i in at.info), "the cached dense profile was found"
-    sidebar = " ".join(c.value for c in at.sidebar.caption).replace("\\", "")  # captions are markdown-escaped
+    sidebar = " ".join(c.value for c in at.sidebar.caption).replace("\\", "").replace("**", "")  # markdown-escaped, bold
     n_docs = len(PASSAGES) if which == "xquad" else len(GRADED_DOCS)
     assert f"[{split}]" in sidebar and f"{n_docs:,} passages" in sidebar and "Hybrid" in sidebar, sidebar
 
