@@ -172,11 +172,19 @@ def short_ids(ids: Collection[str]) -> ShortIds:
 # --------------------------------------------------------------------------- the table of audited queries
 
 
+def task_short_ids(view: View) -> tuple[ShortIds, ShortIds]:
+    """Short query ids and short passage ids over the whole task (the same short id whatever rows are shown)."""
+    task = view.task
+    return view.cached("audit_short_ids", lambda: (short_ids(task.query_ids), short_ids(task.doc_ids)))
+
+
 def audit_rows(
     verdicts: pd.DataFrame,
     table: pd.DataFrame,
     *,
     votes: Sequence[str],
+    query_ids: ShortIds,
+    doc_ids: ShortIds,
     question_width_px: int = QUESTION_WIDTH_PX,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The audited queries as shown, and the same rows and columns for the CSV.
@@ -185,7 +193,7 @@ def audit_rows(
     ``pair`` (query language → positive's language), ``verdict`` (its label), ``confidence``,
     ``candidate`` (copy / translation / parallel / best match), ``candidate_rank`` (its best rank
     in any vote), ``best_rank_<vote>`` (the positive's, last rank of its tie), then the ids:
-    ``query`` / ``positive`` / ``candidate_doc`` shown short, ``query_id`` / ``positive_id`` /
+    ``query`` / ``positive`` / ``candidate_doc`` shown short (``query_ids``, ``doc_ids``), ``query_id`` / ``positive_id`` /
     ``candidate_id`` full in the CSV. The shown frame also carries the full ``query_id`` and
     ``candidate_id`` (last; for row selection, not drawn).
     """
@@ -202,13 +210,11 @@ def audit_rows(
         },
         index=verdicts.index,
     )
-    qids = short_ids(verdicts["query_id"])
-    dids = short_ids([*verdicts["positive_id"], *verdicts["candidate_id"]])
     display = [grid_text(t, width_px=question_width_px) for t in verdicts["query_text"]]
     shown = pd.concat([pd.DataFrame({"question": display}, index=body.index), body], axis=1)
-    shown["query"] = [qids(q) for q in verdicts["query_id"]]
-    shown["positive"] = [dids(d) for d in verdicts["positive_id"]]
-    shown["candidate_doc"] = [dids(d) for d in verdicts["candidate_id"]]
+    shown["query"] = [query_ids(q) for q in verdicts["query_id"]]
+    shown["positive"] = [doc_ids(d) for d in verdicts["positive_id"]]
+    shown["candidate_doc"] = [doc_ids(d) for d in verdicts["candidate_id"]]
     shown["query_id"] = verdicts["query_id"]
     shown["candidate_id"] = verdicts["candidate_id"]
     export = pd.concat([pd.DataFrame({"question": verdicts["query_text"]}, index=body.index), body], axis=1)

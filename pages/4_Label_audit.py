@@ -74,7 +74,8 @@ def _table(view: View, verdicts: pd.DataFrame, votes: list[str]) -> None:
             fmt=lambda v: av.verdict_option_label(v, verdicts),
         )
     rows = av.filter_verdicts(verdicts, chosen)
-    shown, export = av.audit_rows(rows, view.table(), votes=votes)
+    query_ids, doc_ids = av.task_short_ids(view)
+    shown, export = av.audit_rows(rows, view.table(), votes=votes, query_ids=query_ids, doc_ids=doc_ids)
     with download:
         csv_download(export, file_name="nanomlqa_label_audit.csv", key="audit_csv", help_text="the rows shown, full ids")
     if rows.empty:

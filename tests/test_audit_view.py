@@ -127,7 +127,11 @@ def swapped(tmp_path_factory):
 
 def test_audit_rows_read_question_first_and_export_raw_text_and_full_ids(swapped):
     view, verdicts, swaps, _ = swapped
-    shown, export = av.audit_rows(verdicts, view.table(), votes=["bm25", "dense"])
+    query_ids, doc_ids = av.task_short_ids(view)
+    assert query_ids("query-007") == "007" and doc_ids("doc-0262") == "0262"  # over the whole task
+    shown, export = av.audit_rows(verdicts, view.table(), votes=["bm25", "dense"], query_ids=query_ids, doc_ids=doc_ids)
+    one, _ = av.audit_rows(verdicts.iloc[:1], view.table(), votes=["bm25", "dense"], query_ids=query_ids, doc_ids=doc_ids)
+    assert one.iloc[0].equals(shown.iloc[0])  # a row reads the same whatever else is shown
     assert list(shown.columns) == [
         "question", "pair", "verdict", "confidence", "candidate", "candidate_rank", "best_rank_bm25", "best_rank_dense",
         "query", "positive", "candidate_doc", "query_id", "candidate_id",
