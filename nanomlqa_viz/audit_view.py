@@ -23,7 +23,7 @@ import pandas as pd
 import regex
 
 from nanomlqa_viz.audit import AuditParams, Verdict, far_rank
-from nanomlqa_viz.escaping import short_label
+from nanomlqa_viz.escaping import markdown_text, short_label
 from nanomlqa_viz.formatting import format_interval, format_rate
 from nanomlqa_viz.pipeline import View
 from nanomlqa_viz.registry import ProfileKind, ProfileRegistry
@@ -193,9 +193,9 @@ def audit_rows(
     ``pair`` (query language → positive's language), ``verdict`` (its label), ``confidence``,
     ``candidate`` (copy / translation / parallel / best match), ``candidate_rank`` (its best rank
     in any vote), ``best_rank_<vote>`` (the positive's, last rank of its tie), then the ids:
-    ``query`` / ``positive`` / ``candidate_doc`` shown short (``query_ids``, ``doc_ids``), ``query_id`` / ``positive_id`` /
-    ``candidate_id`` full in the CSV. The shown frame also carries the full ``query_id`` and
-    ``candidate_id`` (last; for row selection, not drawn).
+    ``query`` / ``positive`` / ``candidate_doc`` shown short (``query_ids``, ``doc_ids``),
+    ``query_id`` / ``positive_id`` / ``candidate_id`` full in the CSV. The shown frame also carries
+    the full ``query_id`` and ``candidate_id`` (last; for row selection, not drawn).
     """
     pairs = dict(zip(table["query_id"], table["pair"]))
     rank_columns = [f"best_rank_{v}" for v in votes]
@@ -225,7 +225,8 @@ def audit_rows(
 
 
 def column_headers(registry: ProfileRegistry, votes: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """Column -> (header, help) of :func:`audit_rows`' shown frame, as plain text, in display order."""
+    """Column -> (header, help) of :func:`audit_rows`' shown frame in display order: headers plain text, help
+    markdown (a run's name escaped)."""
     headers = {
         "question": ("question", "the question, cut to the column (the CSV and the open query have all of it)"),
         "pair": ("pair", "query language → positive's language (detected from the texts)"),
@@ -237,7 +238,8 @@ def column_headers(registry: ProfileRegistry, votes: Sequence[str]) -> dict[str,
     for vote in votes:
         entry = registry[vote]
         note = f"; ⚠ {entry.coverage_note}, a query it does not rank counts as not found by it" if entry.partial_coverage else ""
-        headers[f"best_rank_{vote}"] = (entry.label, f"the positive's rank under {entry.label} (the last rank of its tie){note}")
+        label = markdown_text(entry.label)
+        headers[f"best_rank_{vote}"] = (entry.label, f"the positive's rank under {label} (the last rank of its tie){note}")
     headers |= {
         "query": ("query", "query id (common parts left out; full ids in the CSV)"),
         "positive": ("positive", "the dataset's positive"),

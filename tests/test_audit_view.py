@@ -49,6 +49,9 @@ def test_votes_are_independent_profiles_and_runs_in_registry_order(registry):
     assert av.chosen_votes(registry, ["my-run", "hybrid", "reference/bm25", "bm25", "nope"]) == ["bm25", "my-run"]
     assert av.vote_label(registry, "my-run") == "my-run · ⚠ ranks 1 of 3 queries"
     assert av.vote_label(registry, "dense:other") == "Dense · other"
+    headers = av.column_headers(registry, ["bm25", "my-run"])
+    assert headers["best_rank_my-run"][0] == "my-run"  # a header is plain text, its help markdown
+    assert "my\\-run" in headers["best_rank_my-run"][1] and "ranks 1 of 3 queries" in headers["best_rank_my-run"][1]
 
 
 # --------------------------------------------------------------------------- counts and filter
