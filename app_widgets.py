@@ -278,3 +278,39 @@ def url_slider(
     choice = round(float(choice), 6)
     set_param(name, f"{choice:g}", default=f"{default:g}")
     return choice
+
+
+def profiles_picker(
+    view: View,
+    label: str,
+    *,
+    param: str,
+    names: Sequence[str],
+    default: Sequence[str],
+    key: str,
+    help_text: str | None = None,
+) -> list[str]:
+    """Several profiles among ``names`` (returned in that order), bound to ``?param=``, a partial profile marked.
+
+    Unknown names in the URL are dropped (none left: the default); a profile still being computed
+    (named in the URL) stays there meanwhile, and the widget starts afresh from the URL once the
+    options change (it arrived).
+    """
+    names = list(names)
+    digest = zlib.crc32("|".join(names).encode()) & 0xFFFFFFFF
+    raw = st.query_params.get(param)
+    asked = list(dict.fromkeys(raw.split(","))) if raw else []
+    from_url = [n for n in asked if n in names]
+    wanted = from_url or [n for n in default if n in names]
+    waiting = [n for n in asked if n not in names and n in view.pending_names]
+
+    def fmt(name: str) -> str:
+        entry = view.registry[name]
+        return entry.label + (f" · ⚠ {entry.coverage_note}" if entry.partial_coverage else "")
+
+    picked = st.multiselect(label, names, default=wanted, format_func=fmt, key=f"{key}_{digest:08x}", help=help_text)
+    chosen = [n for n in names if n in picked]
+    untouched = not from_url and chosen == wanted  # the default shown while the URL names only pending profiles
+    shown_default = ",".join(n for n in default if n in names)
+    set_param(param, waiting if waiting and untouched else [*chosen, *waiting], default=shown_default)
+    return chosen

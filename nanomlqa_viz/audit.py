@@ -75,7 +75,7 @@ import numpy as np
 import pandas as pd
 
 from nanomlqa_viz.ranking import RankedProfile
-from nanomlqa_viz.relevance import PassageGroups, expanded_qrels
+from nanomlqa_viz.relevance import PassageGroups
 from nanomlqa_viz.task import Task
 from nanomlqa_viz.translations import latin_names, number_tokens
 
@@ -115,8 +115,6 @@ class AuditParams:
     wrong_below_max: float = 1.0  # ... and reaches sqrt(2 ln n_texts) minus this
     min_language_rows: int = 30  # languages with fewer distinct texts share one pool
     pair_cache: int = 512  # passages whose pair z vectors are kept in memory
-    min_agreement: float = 2 / 3  # legacy label_audit: share of profiles whose top-1 falls in the majority group
-    margin_scale: float = 0.1  # legacy label_audit: cosine margin counted as full evidence
 
 
 def far_rank(n_docs: int, params: AuditParams = AuditParams()) -> int:
@@ -527,69 +525,3 @@ def failure_kinds(verdicts: pd.DataFrame) -> dict[str, int]:
     """How many audited queries got each verdict: every :class:`Verdict` name, zeros included."""
     counts = Counter(verdicts["verdict"])
     return {v.name: int(counts.get(v.name, 0)) for v in Verdict}
-
-
-# ----------------------------------------------------------------------------- legacy triage list
-
-
-def _group_of(groups: PassageGroups, doc: int) -> tuple[str, int]:
-    t = int(groups.translation_group[doc])
-    return ("t", t) if t >= 0 else ("c", int(groups.copy_group[doc]))
-
-
-def label_audit(
-    task: Task,
-    profiles: Mapping[str, RankedProfile],
-    groups: PassageGroups,
-    *,
-    params: AuditParams = AuditParams(),
-) -> pd.DataFrame:
-    """The previous triage list, superseded by :func:`audit_verdicts` (kept until the pages show verdicts).
-
-    A query is flagged when no profile ranks its positive or a copy/translation within
-    :func:`far_rank` while ``min_agreement`` of the profiles' top-1 passages fall in one group.
-    Confidence: the mean of that agreement, the log-scaled distance of the best relevant rank
-    and the dense margin (cosine to the agreed passage minus to the best relevant one; ``margin_scale``
-    counts fully). It counts the hybrid as a vote although it is fused from BM25 and dense.
-    """
-    far = far_rank(task.n_docs, params)
-    relevant = expanded_qrels(task, groups, mode="translations" if groups.translations_known else "copies")
-    dense = profiles.get("dense")
-    rows = []
-    for qi, qid in enumerate(task.query_ids):
-        positive = task.first_positive(qid)
-        if positive is None:
-            continue
-        docs = [task.doc_index[d] for d in relevant.get(qid, ())]
-        best = {name: min(p.rank_info(qi, d).rank for d in docs) for name, p in profiles.items()}
-        if min(best.values()) <= far:
-            continue
-        tops = {name: int(p.top(qi, 1)[0]) for name, p in profiles.items()}
-        votes = Counter(_group_of(groups, d) for d in tops.values())
-        majority, count = votes.most_common(1)[0]
-        agreement = count / len(tops)
-        if agreement < params.min_agreement:
-            continue
-        candidate = next(d for d in tops.values() if _group_of(groups, d) == majority)
-        distance = math.log10(min(best.values())) / math.log10(max(task.n_docs, 10))
-        if dense is not None:
-            margin_value = float(dense.scores[qi, candidate] - max(dense.scores[qi, d] for d in docs))
-            margin = float(np.clip(margin_value / params.margin_scale, 0.0, 1.0))
-        else:
-            margin_value, margin = float("nan"), 0.0
-        rows.append(
-            {
-                "query_id": qid,
-                "query_text": task.query_texts[qi],
-                "positive_id": positive,
-                "candidate_id": task.doc_ids[candidate],
-                "confidence": round((agreement + min(distance, 1.0) + margin) / 3, 4),
-                "agreement": agreement,
-                "best_relevant_rank": min(best.values()),
-                **{f"best_rank_{name}": r for name, r in best.items()},
-                "dense_margin": margin_value,
-            }
-        )
-    columns = ["query_id", "query_text", "positive_id", "candidate_id", "confidence", "agreement", "best_relevant_rank"]
-    frame = pd.DataFrame(rows, columns=[*columns, *[f"best_rank_{n}" for n in profiles], "dense_margin"])
-    return frame.sort_values("confidence", ascending=False, kind="stable").reset_index(drop=True)

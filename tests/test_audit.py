@@ -18,7 +18,6 @@ from nanomlqa_viz.audit import (
     failure_kinds,
     far_rank,
     is_fused,
-    label_audit,
     label_wrong,
     specific_z,
 )
@@ -188,13 +187,3 @@ def test_without_dense_only_copies_and_translations_can_be_told(demo):
     verdicts = audit(_with_qrels(task, _swaps(task)), votes={"bm25": profiles["bm25"]}, dense=None, passage_embeddings=None)
     assert set(verdicts["verdict"]) <= {Verdict.PARALLEL_FIRST.name, Verdict.RETRIEVER_MISS.name}
     assert verdicts["positive_z"].isna().all()
-
-
-def test_legacy_label_audit_still_flags_swapped_positives(demo_profiles):
-    """The previous triage list (hybrid counted as a vote), kept until the pages show the verdicts."""
-    task, _, profiles = demo_profiles
-    swaps = _swaps(task, every=12)
-    groups = passage_groups(task.doc_texts, translation_pairs=_truth_pairs(task))
-    flagged = label_audit(_with_qrels(task, swaps), profiles, groups)
-    assert set(swaps) <= set(flagged["query_id"])
-    assert len(label_audit(task, profiles, groups)) < len(flagged)
