@@ -15,15 +15,13 @@ and numbers; the page escapes what it writes as markdown.
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
-import regex
 
 from nanomlqa_viz.audit import AuditParams, Verdict, far_rank
-from nanomlqa_viz.escaping import markdown_text, short_label
+from nanomlqa_viz.display_text import ShortIds, grid_text, short_ids
+from nanomlqa_viz.escaping import markdown_text
 from nanomlqa_viz.formatting import format_interval, format_rate
 from nanomlqa_viz.pipeline import View
 from nanomlqa_viz.registry import ProfileKind, ProfileRegistry
@@ -98,76 +96,6 @@ def filter_verdicts(verdicts: pd.DataFrame, value: str) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- display text and short ids
-
-LRM, FSI, PDI = "\u200e", "\u2068", "\u2069"
-_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-_GRID_PADDING_PX = 20
-_PX_WIDE, _PX_RTL, _PX_OTHER = 14.5, 7.0, 6.3  # glyph widths at the grid's 14 px font (right-to-left: upper bound)
-
-
-def _char_px(char: str) -> float:
-    if unicodedata.category(char) in ("Mn", "Me", "Cf"):
-        return 0.0
-    if unicodedata.east_asian_width(char) in ("W", "F"):
-        return _PX_WIDE
-    return _PX_RTL if unicodedata.bidirectional(char) in ("R", "AL") else _PX_OTHER
-
-
-def grid_text(text: str, *, width_px: int) -> str:
-    """The copy of ``text`` that Streamlit's data grid shows in a cell ``width_px`` wide, readable in every script.
-
-    The grid draws a cell whose first strong character is right-to-left aligned to the cell's right
-    edge, outside the visible part of a wide column (an Arabic question looks blank). The copy
-    starts with a LEFT-TO-RIGHT MARK (aligned left like every other row) and holds the text in a
-    FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE (laid out in its own direction), on one line,
-    cut with "…" to what fits the cell, so the beginning of a right-to-left question is never
-    clipped; directional controls inside the text are dropped. The same helper as the query
-    explorer's (``nanomlqa_viz.explorer.grid_text``). Filter and export the raw text, never this copy.
-    """
-    line = " ".join(text.translate(_BIDI_CONTROLS).split())
-    budget = max(4 * _PX_OTHER, width_px - _GRID_PADDING_PX)
-    used, cut = 0.0, len(line)
-    for i, char in enumerate(line):
-        used += _char_px(char)
-        if used > budget:
-            cut = i
-            break
-    shown = line if cut == len(line) else short_label(line, max(cut, 1))
-    return f"{LRM}{FSI}{shown}{PDI}"
-
-
-_ID_PARTS = regex.compile(r"[\p{L}\p{N}]+|[^\p{L}\p{N}]+")
-
-
-@dataclass(frozen=True)
-class ShortIds:
-    """Ids without the whole parts every one of them starts and ends with (``doc-0262`` -> ``0262``)."""
-
-    short: Mapping[str, str]
-
-    def __call__(self, full_id: str) -> str:
-        return self.short.get(full_id, full_id)
-
-
-def short_ids(ids: Collection[str]) -> ShortIds:
-    """The ids without their common leading and trailing parts (word and separator runs); the full ids when
-    the short forms would be empty or not unique (or there is a single id)."""
-    distinct = sorted({i for i in ids if i})
-    if len(distinct) < 2:
-        return ShortIds(short={i: i for i in distinct})
-    parts = [_ID_PARTS.findall(i) for i in distinct]
-    prefix = 0
-    while all(len(p) > prefix + 1 and p[prefix] == parts[0][prefix] for p in parts):
-        prefix += 1
-    suffix = 0
-    while all(len(p) > prefix + suffix + 1 and p[-1 - suffix] == parts[0][-1 - suffix] for p in parts):
-        suffix += 1
-    short = {full: "".join(p[prefix : len(p) - suffix]) for full, p in zip(distinct, parts)}
-    values = list(short.values())
-    if not all(values) or len(set(values)) != len(values):
-        return ShortIds(short={i: i for i in distinct})
-    return ShortIds(short=short)
-
 
 # --------------------------------------------------------------------------- the table of audited queries
 

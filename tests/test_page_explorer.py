@@ -10,6 +10,7 @@ import pytest
 from page_util import run_page
 
 from app_common import escape_markdown
+from nanomlqa_viz import display_text as dt
 from nanomlqa_viz import explorer as ex
 from nanomlqa_viz.relevance import RelevanceMode
 
@@ -125,7 +126,7 @@ def test_query_language_filter_reduces_the_rows_and_goes_to_the_url(demo_env, de
     table, _ = _query_table(at)
     assert 0 < len(table) == expected < demo_view.task.n_queries
     assert {p.split("→")[0] for p in table["pair"]} == {lang}
-    assert all(ex.LRM in q for q in table["question"])  # Arabic questions drawn from the left edge of their cell
+    assert all(dt.LRM in q for q in table["question"])  # Arabic questions drawn from the left edge of their cell
     assert f"of {expected}" in _hit_line(at)
 
 
