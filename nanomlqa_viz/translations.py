@@ -517,32 +517,40 @@ MARGIN_KINDS = ("ratio", "distance")
 class ParallelParams:
     """Parameters of :func:`find_parallel_passages`: the whole-passage detector and the sentence evidence.
 
-    A sentence pair (x in language A, y in language B) is *parallel* when
+    A sentence pair (x in language A, y in language B) *counts* when
 
     * each is the other's nearest sentence of the other's language (mutual best match; a
       match within ``tie_tolerance`` of the best cosine counts as best),
-    * its margin (Artetxe & Schwenk, 2019) reaches ``min_margin``: ``ratio`` margin
-      ``cos(x, y) / ((knn(x → B) + knn(y → A)) / 2)``, or ``distance`` margin
+    * its margin (Artetxe & Schwenk, 2019) reaches ``min_margin``: the ``ratio`` margin
+      ``cos(x, y) / ((knn(x → B) + knn(y → A)) / 2)`` or the ``distance`` margin
       ``cos(x, y) - (knn(x → B) + knn(y → A)) / 2``, where ``knn(x → B)`` is the mean cosine of
-      x's ``margin_k`` nearest sentences of language B,
+      x's ``margin_k`` nearest sentences of language B (the match itself among them),
     * both sentences have at least ``min_units`` letters and digits (a CJK character counts
-      three), hold no more than ``max_unmatched_numbers`` numbers that the other lacks (of the
-      number-poorer sentence), and
+      three),
+    * their numbers agree: of the numbers with at least ``number_digits`` digits (citation marks
+      such as ``[12]`` dropped; numbers below ten are often written as words), those one
+      sentence holds and the other lacks outnumber the shared ones by at most
+      ``max_number_excess`` (a translated sentence keeps its numbers), and
     * neither is *boilerplate*: held by more than ``max_texts`` distinct texts, or by texts of
       several languages.
 
-    Two passages of different languages are linked when they hold a parallel sentence pair,
-    or when the whole-passage detector (``passage``, see :class:`TranslationParams`) links them.
+    Two passages of different languages are linked when the margin excesses of the sentence
+    pairs they share, summed (``margin - 1`` for the ratio margin, ``margin`` for the distance
+    margin), reach ``min_evidence`` -- one clearly parallel sentence, or several less clear
+    ones -- or when the whole-passage detector (``passage``, see :class:`TranslationParams`)
+    links them.
     """
 
     passage: TranslationParams = TranslationParams()
     margin_kind: str = "ratio"
     margin_k: int = 4
-    min_margin: float = 1.06
+    min_margin: float = 1.01
+    min_evidence: float = 0.03
     tie_tolerance: float = 0.0
     min_units: int = 25
     max_texts: int = 4
-    max_unmatched_numbers: int = 0
+    number_digits: int = 2
+    max_number_excess: int = 0
     sentences: bool = True
     """False: whole-passage links only (for comparisons)."""
     passages: bool = True
@@ -551,10 +559,18 @@ class ParallelParams:
     def __post_init__(self) -> None:
         if self.margin_kind not in MARGIN_KINDS:
             raise ValueError(f"margin_kind must be one of {MARGIN_KINDS}")
-        if self.margin_k < 1 or self.max_texts < 1 or self.min_units < 0 or self.max_unmatched_numbers < 0:
-            raise ValueError("margin_k and max_texts must be >= 1, min_units and max_unmatched_numbers >= 0")
-        if self.tie_tolerance < 0:
-            raise ValueError("tie_tolerance must be >= 0")
+        if self.margin_k < 1 or self.max_texts < 1 or self.number_digits < 1:
+            raise ValueError("margin_k, max_texts and number_digits must be >= 1")
+        if self.min_units < 0 or self.max_number_excess < 0 or self.tie_tolerance < 0:
+            raise ValueError("min_units, max_number_excess and tie_tolerance must be >= 0")
+
+    @property
+    def neutral_margin(self) -> float:
+        """The margin of a pair no closer than its neighbourhood: 1 (ratio) or 0 (distance)."""
+        return 1.0 if self.margin_kind == "ratio" else 0.0
+
+
+_CITATION = regex.compile(r"\[\s*\d+\s*\]")
 
 
 @dataclass(frozen=True, eq=False)
@@ -578,10 +594,14 @@ def _sentence_languages(table: SentenceTable, lang_index: np.ndarray) -> np.ndar
     return np.where((low == high) & (low >= 0), low, -1)
 
 
-def _numbers_conflict(a: frozenset[str], b: frozenset[str]) -> int:
-    """Numbers of the number-poorer side that the other lacks."""
-    poorer, richer = (a, b) if len(a) <= len(b) else (b, a)
-    return len(poorer - richer)
+def _sentence_numbers(sentence: str, digits: int) -> frozenset[str]:
+    """:func:`number_tokens` of a sentence without citation marks, those of at least ``digits`` digits."""
+    return frozenset(n for n in number_tokens(_CITATION.sub(" ", sentence)) if len(n) >= digits)
+
+
+def _number_excess(a: frozenset[str], b: frozenset[str]) -> int:
+    """The larger count of numbers one side holds and the other lacks, minus the numbers both hold."""
+    return max(len(a - b), len(b - a)) - len(a & b)
 
 
 def _parallel_sentences(
@@ -649,12 +669,14 @@ def _parallel_sentences(
     margin = cosine / np.maximum(mean_knn, 1e-6) if params.margin_kind == "ratio" else cosine - mean_knn
     keep = mutual & (margin >= params.min_margin)
     x, y, cosine, margin = x[keep], y[keep], cosine[keep], margin[keep]
-    if params.max_unmatched_numbers is not None and len(x):
-        numbers = {s: number_tokens(table.sentences[s]) for s in np.unique(np.concatenate([x, y])).tolist()}
-        unmatched = np.fromiter(
-            (_numbers_conflict(numbers[a], numbers[b]) for a, b in zip(x.tolist(), y.tolist())), dtype=np.int64, count=len(x)
+    if len(x):
+        numbers = {
+            s: _sentence_numbers(table.sentences[s], params.number_digits) for s in np.unique(np.concatenate([x, y])).tolist()
+        }
+        excess = np.fromiter(
+            (_number_excess(numbers[a], numbers[b]) for a, b in zip(x.tolist(), y.tolist())), dtype=np.int64, count=len(x)
         )
-        ok = unmatched <= params.max_unmatched_numbers
+        ok = excess <= params.max_number_excess
         x, y, cosine, margin = x[ok], y[ok], cosine[ok], margin[ok]
     # Each pair may be found from both sides: keep it once (x < y).
     lo, hi = np.minimum(x, y), np.maximum(x, y)
@@ -670,12 +692,24 @@ def _texts_of_sentences(table: SentenceTable) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(offsets), pairs[:, 1]
 
 
+@dataclass
+class _TextPairEvidence:
+    """The sentence evidence of one text pair: its best sentence pair, how many count, their summed excess."""
+
+    margin: float
+    sentence_i: int
+    sentence_j: int
+    cosine: float
+    count: int
+    excess: float
+
+
 def _sentence_text_links(
-    table: SentenceTable, found: _SentencePairs, lang_index: np.ndarray, anchor_mask: np.ndarray
-) -> dict[tuple[int, int], tuple[float, int, int, float, int]]:
-    """Per text pair (i < j, touching an anchor): best parallel sentence pair (margin, x, y, cosine) and how many there are."""
+    table: SentenceTable, found: _SentencePairs, lang_index: np.ndarray, anchor_mask: np.ndarray, neutral: float
+) -> dict[tuple[int, int], _TextPairEvidence]:
+    """Per text pair (i < j, different languages, touching an anchor): the evidence of the sentence pairs they share."""
     offsets, texts = _texts_of_sentences(table)
-    out: dict[tuple[int, int], tuple[float, int, int, float, int]] = {}
+    out: dict[tuple[int, int], _TextPairEvidence] = {}
     for sx, sy, cos, margin in zip(found.x.tolist(), found.y.tolist(), found.cosine.tolist(), found.margin.tolist()):
         for a in texts[offsets[sx] : offsets[sx + 1]].tolist():
             for b in texts[offsets[sy] : offsets[sy + 1]].tolist():
@@ -683,10 +717,13 @@ def _sentence_text_links(
                     continue
                 (i, si), (j, sj) = sorted(((a, sx), (b, sy)))
                 old = out.get((i, j))
-                if old is None or margin > old[0]:
-                    out[(i, j)] = (margin, si, sj, cos, (old[4] if old else 0) + 1)
-                else:
-                    out[(i, j)] = (*old[:4], old[4] + 1)
+                if old is None:
+                    out[(i, j)] = _TextPairEvidence(margin, si, sj, cos, 1, margin - neutral)
+                    continue
+                old.count += 1
+                old.excess += margin - neutral
+                if margin > old.margin:
+                    old.margin, old.sentence_i, old.sentence_j, old.cosine = margin, si, sj, cos
     return out
 
 
@@ -703,7 +740,7 @@ def find_parallel_passages(
     """Pairs of ``texts`` (distinct texts) that are versions of one paragraph in two languages.
 
     The union of the whole-passage detector (:func:`find_translations`, right for full
-    translations) and sentence evidence: a mutual best sentence match with a clear margin
+    translations) and sentence evidence: mutual best sentence matches with a clear margin
     (see :class:`ParallelParams`), right for comparable paragraphs that share a translated
     sentence (MLQA's parallel contexts). ``sentences`` must be ``sentence_table(texts)`` and
     ``sentence_embeddings`` its rows' embeddings (:func:`nanomlqa_viz.sentences.sentence_embeddings`).
@@ -718,10 +755,13 @@ def find_parallel_passages(
     ``sentences`` of the best parallel sentence pair, of text ``pairs[:, 0]`` and
     ``pairs[:, 1]``; -1 when none), ``sentence_a_start`` / ``sentence_a_end`` (its character
     span in text ``pairs[:, 0]``, -1 when none) and ``sentence_b_start`` / ``sentence_b_end``
-    (in text ``pairs[:, 1]``), ``sentence_cosine``, ``sentence_margin`` (nan when none) and
-    ``sentence_pairs`` (how many parallel sentence pairs the texts share). ``score`` is how far
-    the stronger evidence passes its threshold: the larger of ``passage_score - threshold`` and
-    ``sentence_margin - min_margin`` (>= 0 for every link).
+    (in text ``pairs[:, 1]``), ``sentence_cosine``, ``sentence_margin`` (nan when none),
+    ``sentence_pairs`` (how many counting sentence pairs the texts share) and
+    ``sentence_evidence`` (their summed margin excess). The sentence terms are filled in for
+    every pair that shares a counting sentence pair, also when only the whole passage linked
+    it. ``score`` is how far the stronger evidence passes its threshold: the larger of
+    ``passage_score - passage.threshold`` and ``sentence_evidence - min_evidence`` (>= 0 for
+    every link).
     """
     n = len(texts)
     if len(langs) != n or passage_embeddings.ndim != 2 or passage_embeddings.shape[0] != n:
@@ -748,37 +788,40 @@ def find_parallel_passages(
         ok = (scored.score >= params.passage.threshold) & (scored.evidence["cosine"] >= params.passage.min_cosine)
         ok &= anchor_mask[scored.pairs[:, 0]] | anchor_mask[scored.pairs[:, 1]]
         linked.update(map(tuple, scored.pairs[ok].tolist()))
-    by_sentence: dict[tuple[int, int], tuple[float, int, int, float, int]] = {}
+    shared: dict[tuple[int, int], _TextPairEvidence] = {}
+    by_sentence: dict[tuple[int, int], _TextPairEvidence] = {}
     if params.sentences and len(sentences.sentences):
         sent_emb = np.ascontiguousarray(sentence_embeddings, dtype=np.float32)
         found = _parallel_sentences(sentences, sent_emb, lang_index, n_lang, anchor_mask, params)
-        by_sentence = _sentence_text_links(sentences, found, lang_index, anchor_mask)
+        shared = _sentence_text_links(sentences, found, lang_index, anchor_mask, params.neutral_margin)
+        by_sentence = {p: e for p, e in shared.items() if e.excess >= params.min_evidence}
     pairs = sorted(linked | set(by_sentence))
     if not pairs:
         return empty
     pair_array = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    none = (np.nan, -1, -1, np.nan, 0)
-    sent = [by_sentence.get(p, none) for p in pairs]
-    span_a = np.array([_span_of(sentences, p[0], s[1]) for p, s in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
-    span_b = np.array([_span_of(sentences, p[1], s[2]) for p, s in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
+    none = _TextPairEvidence(np.nan, -1, -1, np.nan, 0, 0.0)
+    sent = [shared.get(p, none) for p in pairs]
+    span_a = np.array([_span_of(sentences, p[0], e.sentence_i) for p, e in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
+    span_b = np.array([_span_of(sentences, p[1], e.sentence_j) for p, e in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
     evidence = {
         "by_passage": np.array([p in linked for p in pairs], dtype=bool),
         "by_sentence": np.array([p in by_sentence for p in pairs], dtype=bool),
         "passage_score": np.array([passage_score.get(p, np.nan) for p in pairs], dtype=np.float64),
         "passage_cosine": np.einsum("ij,ij->i", emb[pair_array[:, 0]], emb[pair_array[:, 1]]).astype(np.float64),
-        "sentence_a": np.array([s[1] for s in sent], dtype=np.int64),
-        "sentence_b": np.array([s[2] for s in sent], dtype=np.int64),
+        "sentence_a": np.array([e.sentence_i for e in sent], dtype=np.int64),
+        "sentence_b": np.array([e.sentence_j for e in sent], dtype=np.int64),
         "sentence_a_start": span_a[:, 0],
         "sentence_a_end": span_a[:, 1],
         "sentence_b_start": span_b[:, 0],
         "sentence_b_end": span_b[:, 1],
-        "sentence_cosine": np.array([s[3] for s in sent], dtype=np.float64),
-        "sentence_margin": np.array([s[0] for s in sent], dtype=np.float64),
-        "sentence_pairs": np.array([s[4] for s in sent], dtype=np.int64),
+        "sentence_cosine": np.array([e.cosine for e in sent], dtype=np.float64),
+        "sentence_margin": np.array([e.margin for e in sent], dtype=np.float64),
+        "sentence_pairs": np.array([e.count for e in sent], dtype=np.int64),
+        "sentence_evidence": np.array([e.excess for e in sent], dtype=np.float64),
     }
     score = np.fmax(
         np.where(evidence["by_passage"], evidence["passage_score"] - params.passage.threshold, np.nan),
-        np.where(evidence["by_sentence"], evidence["sentence_margin"] - params.min_margin, np.nan),
+        np.where(evidence["by_sentence"], evidence["sentence_evidence"] - params.min_evidence, np.nan),
     )
     return TranslationLinks(pairs=pair_array, score=score, evidence=evidence)
 
@@ -805,12 +848,13 @@ PARALLEL_EVIDENCE = (
     "sentence_cosine",
     "sentence_margin",
     "sentence_pairs",
+    "sentence_evidence",
 )
 """Evidence keys of :func:`find_parallel_passages` links, in order."""
 
 
 def _empty_parallel_evidence() -> dict[str, np.ndarray]:
-    floats = {"passage_score", "passage_cosine", "sentence_cosine", "sentence_margin"}
+    floats = {"passage_score", "passage_cosine", "sentence_cosine", "sentence_margin", "sentence_evidence"}
     flags = {"by_passage", "by_sentence"}
     return {k: np.zeros(0, dtype=bool if k in flags else np.float64 if k in floats else np.int64) for k in PARALLEL_EVIDENCE}
 
