@@ -65,7 +65,7 @@ from scipy import sparse
 from nanomlqa_viz.cache import ArrayCache, fingerprint, slug
 from nanomlqa_viz.encoders import Encoder, Progress
 from nanomlqa_viz.neighbours import vector_index
-from nanomlqa_viz.sentences import SentenceTable, sentence_units
+from nanomlqa_viz.sentences import SentenceTable
 
 __all__ = [
     "PARALLEL_DETECTOR_VERSION",
@@ -528,9 +528,10 @@ class ParallelParams:
     * both sentences have at least ``min_units`` letters and digits (a CJK character counts
       three),
     * their numbers agree: of the numbers with at least ``number_digits`` digits (citation marks
-      such as ``[12]`` dropped; numbers below ten are often written as words), those one
-      sentence holds and the other lacks outnumber the shared ones by at most
-      ``max_number_excess`` (a translated sentence keeps its numbers), and
+      such as ``[12]`` dropped), those of the number-poorer sentence that the other lacks
+      outnumber the shared ones by at most ``max_number_excess``. Numbers one side holds alone
+      prove little (small numbers are often words, and number systems differ: 35万 is 350,000,
+      3 लाख is 300,000); numbers on both sides that differ do, and
     * neither is *boilerplate*: held by more than ``max_texts`` distinct texts, or by texts of
       several languages.
 
@@ -549,7 +550,7 @@ class ParallelParams:
     tie_tolerance: float = 0.0
     min_units: int = 25
     max_texts: int = 4
-    number_digits: int = 2
+    number_digits: int = 3
     max_number_excess: int = 0
     sentences: bool = True
     """False: whole-passage links only (for comparisons)."""
@@ -600,8 +601,9 @@ def _sentence_numbers(sentence: str, digits: int) -> frozenset[str]:
 
 
 def _number_excess(a: frozenset[str], b: frozenset[str]) -> int:
-    """The larger count of numbers one side holds and the other lacks, minus the numbers both hold."""
-    return max(len(a - b), len(b - a)) - len(a & b)
+    """Numbers of the number-poorer side that the other lacks, minus the numbers both hold."""
+    poorer, richer = (a, b) if len(a) <= len(b) else (b, a)
+    return len(poorer - richer) - len(a & b)
 
 
 def _parallel_sentences(
@@ -614,8 +616,7 @@ def _parallel_sentences(
 ) -> _SentencePairs:
     """Parallel sentence pairs with at least one sentence in an anchor text (see :class:`ParallelParams`)."""
     sent_lang = _sentence_languages(table, lang_index)
-    units = np.fromiter((sentence_units(s) for s in table.sentences), dtype=np.int64, count=len(table.sentences))
-    usable = (sent_lang >= 0) & (units >= params.min_units) & (table.text_count <= params.max_texts)
+    usable = (sent_lang >= 0) & (table.units >= params.min_units) & (table.text_count <= params.max_texts)
     members = [np.flatnonzero(usable & (sent_lang == col)) for col in range(n_lang)]
     indexes = [vector_index(emb[m], expected_queries=int(anchor_mask.sum())) for m in members]
     queries = np.unique(table.occurrence_sentence[anchor_mask[table.occurrence_text]])
@@ -736,6 +737,7 @@ def find_parallel_passages(
     sentence_embeddings: np.ndarray,
     anchors: Sequence[int] | None = None,
     params: ParallelParams = ParallelParams(),
+    passage_candidates: TranslationLinks | None = None,
 ) -> TranslationLinks:
     """Pairs of ``texts`` (distinct texts) that are versions of one paragraph in two languages.
 
@@ -747,7 +749,10 @@ def find_parallel_passages(
 
     ``anchors``: only pairs with at least one text in it are returned (``None``: all texts);
     the sentence search then costs anchor sentences × corpus sentences, and the pairs are those
-    of the full run that touch an anchor. Deterministic.
+    of the full run that touch an anchor. The whole-passage detector always scores the whole
+    corpus (its group terms need every text's partners; texts are few next to sentences):
+    ``passage_candidates`` takes its :func:`score_candidates` result when already computed for
+    these texts, languages, embeddings and ``params.passage``. Deterministic.
 
     Evidence per pair: ``by_passage`` / ``by_sentence`` (which detector linked it),
     ``passage_score`` (whole-passage final score, nan when not a candidate there),
@@ -781,7 +786,7 @@ def find_parallel_passages(
         return empty
     emb = np.ascontiguousarray(passage_embeddings, dtype=np.float32)
 
-    scored = score_candidates(texts, langs, emb, params=params.passage)
+    scored = passage_candidates if passage_candidates is not None else score_candidates(texts, langs, emb, params=params.passage)
     passage_score = {tuple(p): s for p, s in zip(scored.pairs.tolist(), scored.score.tolist())}
     linked: set[tuple[int, int]] = set()
     if params.passages and len(scored):
@@ -875,7 +880,8 @@ def parallel_links(
     profile's cache), sentence embeddings from :func:`nanomlqa_viz.sentences.sentence_embeddings`;
     whatever is missing is encoded (``progress(done, total)`` is called for the passages, then for
     the sentences). The links are cached per encoder, texts, languages, anchors, parameters and
-    :data:`PARALLEL_DETECTOR_VERSION`.
+    :data:`PARALLEL_DETECTOR_VERSION`; the whole-passage scores, which do not depend on the
+    anchors, once for all anchor sets.
     """
     from nanomlqa_viz.dense import DistinctTexts, passage_embeddings
     from nanomlqa_viz.sentences import sentence_embeddings, sentence_table
@@ -903,8 +909,29 @@ def parallel_links(
     emb = passage_embeddings(distinct, encoder=encoder, cache=cache, progress=progress)
     table = sentence_table(distinct.texts)
     sent_emb = sentence_embeddings(table, encoder=encoder, cache=cache, progress=progress)
+    # The whole-passage scores cover the whole corpus whatever the anchors: cached once for every anchor set.
+    passage_key = {k: v for k, v in key.items() if k not in ("anchors", "params")} | {"passage_params": repr(params.passage)}
+    passage_name = f"parallel/{slug(encoder.name)}-passages-{fingerprint([str(v) for v in passage_key.values()])}"
+    found = cache.load(passage_name, key=passage_key)
+    if found is not None and found.get("pairs") is not None and found["pairs"].ndim == 2 and "evidence_cosine" in found:
+        scored = TranslationLinks(
+            pairs=found["pairs"],
+            score=found["score"],
+            evidence={k.removeprefix("evidence_"): v for k, v in found.items() if k.startswith("evidence_")},
+        )
+    else:
+        scored = score_candidates(distinct.texts, langs, emb, params=params.passage)
+        evidence_arrays = {f"evidence_{k}": v for k, v in scored.evidence.items()}
+        cache.save(passage_name, key=passage_key, arrays={"pairs": scored.pairs, "score": scored.score, **evidence_arrays})
     links = find_parallel_passages(
-        distinct.texts, langs, emb, sentences=table, sentence_embeddings=sent_emb, anchors=anchors, params=params
+        distinct.texts,
+        langs,
+        emb,
+        sentences=table,
+        sentence_embeddings=sent_emb,
+        anchors=anchors,
+        params=params,
+        passage_candidates=scored,
     )
     arrays = {"pairs": links.pairs, "score": links.score, **{f"evidence_{k}": links.evidence[k] for k in PARALLEL_EVIDENCE}}
     cache.save(name, key=key, arrays=arrays)

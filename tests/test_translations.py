@@ -245,7 +245,7 @@ class _World:
             v = closeness * self.direction[like] * np.linalg.norm(v) + (1 - closeness) * v
         self.direction[name] = v / np.linalg.norm(v)
 
-    def sentence(self, lang: str, meaning: str, number: int, *, noise: float = 0.25, short: bool = False) -> str:
+    def sentence(self, lang: str, meaning: str, number: int | str, *, noise: float = 0.25, short: bool = False) -> str:
         text = ("Ja." if lang == "de" else "Yes.") if short else f"{SENTENCE_WORDS[lang]} fact {meaning} of {number} items."
         v = self.direction[meaning] + noise * self.rng.standard_normal(self.dim) / np.sqrt(self.dim)
         # Like e5's: every vector shares a common part, so unrelated sentences have cosines of about 0.75.
@@ -269,7 +269,7 @@ class _World:
 def _world() -> tuple[_World, dict[str, int]]:
     w = _World()
     rows: dict[str, int] = {}
-    for m in ("a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "b5", "c1", "c2", "c3", "d1", "d2", "e1", "e2", "boiler"):
+    for m in ("a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4", "b5", "c1", "c2", "c3", "d1", "d2", "e1", "e2", "g1", "boiler"):
         w.meaning(m)
     w.meaning("t0")
     for k in range(1, 5):
@@ -283,6 +283,9 @@ def _world() -> tuple[_World, dict[str, int]]:
     # c: en and de sentences that match, but their numbers disagree (not the same fact)
     rows["c-en"] = w.text("en", [w.sentence("en", "c1", 1850), w.sentence("en", "c2", 31)])
     rows["c-de"] = w.text("de", [w.sentence("de", "c1", 1920), w.sentence("de", "c3", 33)])
+    # g: numbers written differently (35万 = 350,000; a citation mark): the small number proves nothing
+    rows["g-en"] = w.text("en", [w.sentence("en", "g1", "350,000[12]")])
+    rows["g-es"] = w.text("es", [w.sentence("es", "g1", "35[3]")])
     # d: share only a short sentence ("Yes." / "Ja.")
     w.meaning("yes")
     rows["d-en"] = w.text("en", [w.sentence("en", "d1", 41), w.sentence("en", "yes", 0, short=True)])
@@ -323,11 +326,12 @@ def test_sentence_evidence_links_full_and_partial_versions_only(world):
     w, rows, table, sent, passage = world
     links = find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent)
     pair = lambda a, b: tuple(sorted((rows[a], rows[b])))  # noqa: E731
-    expected = {pair("a-de", "a-en"), pair("a-de", "a-es"), pair("a-en", "a-es"), pair("b-en", "b-es")}
+    expected = {pair("a-de", "a-en"), pair("a-de", "a-es"), pair("a-en", "a-es"), pair("b-en", "b-es"), pair("g-en", "g-es")}
     by_sentence = {tuple(p) for p, s in zip(links.pairs.tolist(), links.evidence["by_sentence"].tolist()) if s}
     filler = {rows[name] for name in rows if name.startswith("f")}
     assert {p for p in by_sentence if not set(p) & filler} == expected  # not c, d, t, e, nor same language
-    assert len(by_sentence - expected) <= 0.02 * len(filler)  # random sentences: rarely mutual best matches with a margin
+    # Random sentences are rarely mutual best matches with a margin (real-data precision: bench/bench_translations.py).
+    assert len(by_sentence - expected) <= 0.05 * len(filler)
     k = links.pairs.tolist().index(list(pair("b-en", "b-es")))
     ev = {name: values[k] for name, values in links.evidence.items()}
     i, j = links.pairs[k].tolist()
@@ -353,6 +357,7 @@ def test_guards_can_be_relaxed(world):
     default = sentence_links()
     assert pair("c-en", "c-de") not in default and pair("c-en", "c-de") in sentence_links(max_number_excess=1)
     assert pair("d-en", "d-de") not in default and pair("d-en", "d-de") in sentence_links(min_units=0)
+    assert pair("g-en", "g-es") in default and pair("g-en", "g-es") not in sentence_links(number_digits=2)
     boiler = {pair(f"e{a}-en", f"e{b}-es") for a in range(5) for b in range(5)}
     assert not boiler & default and boiler <= sentence_links(max_texts=5)
     templates = {pair(f"t{k}-en", f"t{k}-es") for k in range(1, 5)}
@@ -417,7 +422,7 @@ class _LookupEncoder:
         return np.stack(rows).astype(np.float32)
 
 
-def test_parallel_links_encode_once_and_cache_the_links(world, tmp_path):
+def test_parallel_links_encode_once_and_cache_the_links(world, tmp_path, monkeypatch):
     w, rows, table, sent, passage = world
     enc = _LookupEncoder(w)
     seen = []
@@ -431,6 +436,12 @@ def test_parallel_links_encode_once_and_cache_the_links(world, tmp_path):
     np.testing.assert_array_equal(again.pairs, links.pairs)
     for name in PARALLEL_EVIDENCE:
         np.testing.assert_array_equal(again.evidence[name], links.evidence[name])
+    import nanomlqa_viz.translations as translations
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the whole-passage scores are cached for every anchor set")
+
+    monkeypatch.setattr(translations, "score_candidates", not_again)
     anchored = parallel_links(w.texts, w.langs, encoder=enc, cache=ArrayCache(tmp_path), anchors=[rows["b-en"]])
     assert len(enc.calls) == 2  # embeddings from the cache
     assert _found(anchored) == {p for p in _found(links) if rows["b-en"] in p}
