@@ -64,6 +64,7 @@ from scipy import sparse
 
 from nanomlqa_viz.cache import ArrayCache, fingerprint, slug
 from nanomlqa_viz.encoders import Encoder, Progress
+from nanomlqa_viz.languages import script_of
 from nanomlqa_viz.neighbours import vector_index
 from nanomlqa_viz.sentences import SentenceTable
 
@@ -533,7 +534,8 @@ class ParallelParams:
       prove little (small numbers are often words, and number systems differ: 35万 is 350,000,
       3 लाख is 300,000); numbers on both sides that differ do, and
     * neither is *boilerplate*: held by more than ``max_texts`` distinct texts, or by texts of
-      several languages.
+      several languages, nor written in another script than its text (an English reference
+      inside an Arabic passage).
 
     Two passages of different languages are linked when the margin excesses of the sentence
     pairs they share, summed (``margin - 1`` for the ratio margin, ``margin`` for the distance
@@ -549,7 +551,7 @@ class ParallelParams:
     min_evidence: float = 0.03
     tie_tolerance: float = 0.0
     min_units: int = 25
-    max_texts: int = 4
+    max_texts: int = 3
     number_digits: int = 3
     max_number_excess: int = 0
     sentences: bool = True
@@ -606,17 +608,32 @@ def _number_excess(a: frozenset[str], b: frozenset[str]) -> int:
     return len(poorer - richer) - len(a & b)
 
 
+def _in_text_script(table: SentenceTable, texts: Sequence[str]) -> np.ndarray:
+    """Per distinct sentence: written in the dominant script of every text holding it.
+
+    An English reference inside an Arabic passage is no Arabic sentence: matched to English
+    sentences it would link the passages by a shared quotation, not a translation.
+    """
+    text_script = np.array([script_of(t) for t in texts], dtype=object)
+    sentence_script = np.array([script_of(s) for s in table.sentences], dtype=object)
+    ok = np.ones(len(table.sentences), dtype=bool)
+    mismatch = sentence_script[table.occurrence_sentence] != text_script[table.occurrence_text]
+    ok[table.occurrence_sentence[mismatch]] = False
+    return ok
+
+
 def _parallel_sentences(
     table: SentenceTable,
     emb: np.ndarray,
     lang_index: np.ndarray,
     n_lang: int,
     anchor_mask: np.ndarray,
+    in_script: np.ndarray,
     params: ParallelParams,
 ) -> _SentencePairs:
     """Parallel sentence pairs with at least one sentence in an anchor text (see :class:`ParallelParams`)."""
     sent_lang = _sentence_languages(table, lang_index)
-    usable = (sent_lang >= 0) & (table.units >= params.min_units) & (table.text_count <= params.max_texts)
+    usable = (sent_lang >= 0) & (table.units >= params.min_units) & (table.text_count <= params.max_texts) & in_script
     members = [np.flatnonzero(usable & (sent_lang == col)) for col in range(n_lang)]
     indexes = [vector_index(emb[m], expected_queries=int(anchor_mask.sum())) for m in members]
     queries = np.unique(table.occurrence_sentence[anchor_mask[table.occurrence_text]])
@@ -797,7 +814,8 @@ def find_parallel_passages(
     by_sentence: dict[tuple[int, int], _TextPairEvidence] = {}
     if params.sentences and len(sentences.sentences):
         sent_emb = np.ascontiguousarray(sentence_embeddings, dtype=np.float32)
-        found = _parallel_sentences(sentences, sent_emb, lang_index, n_lang, anchor_mask, params)
+        in_script = _in_text_script(sentences, texts)
+        found = _parallel_sentences(sentences, sent_emb, lang_index, n_lang, anchor_mask, in_script, params)
         shared = _sentence_text_links(sentences, found, lang_index, anchor_mask, params.neutral_margin)
         by_sentence = {p: e for p, e in shared.items() if e.excess >= params.min_evidence}
     pairs = sorted(linked | set(by_sentence))

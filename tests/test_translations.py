@@ -214,6 +214,7 @@ def test_demo_blockwise_search_and_candidates_are_consistent(demo):
 
 
 SENTENCE_WORDS = {
+    "ar": "تصف هذه الجملة العربية الحقيقة",
     "de": "Dieser deutsche Satz beschreibt",
     "en": "This English sentence describes",
     "es": "Esta frase española describe",
@@ -247,6 +248,8 @@ class _World:
 
     def sentence(self, lang: str, meaning: str, number: int | str, *, noise: float = 0.25, short: bool = False) -> str:
         text = ("Ja." if lang == "de" else "Yes.") if short else f"{SENTENCE_WORDS[lang]} fact {meaning} of {number} items."
+        if lang == "ar":
+            text = f"{SENTENCE_WORDS[lang]} {meaning} من أصل {number} عنصرا."
         v = self.direction[meaning] + noise * self.rng.standard_normal(self.dim) / np.sqrt(self.dim)
         # Like e5's: every vector shares a common part, so unrelated sentences have cosines of about 0.75.
         v = np.sqrt(0.75) * self.common + np.sqrt(0.25) * v / np.linalg.norm(v)
@@ -286,6 +289,15 @@ def _world() -> tuple[_World, dict[str, int]]:
     # g: numbers written differently (35万 = 350,000; a citation mark): the small number proves nothing
     rows["g-en"] = w.text("en", [w.sentence("en", "g1", "350,000[12]")])
     rows["g-es"] = w.text("es", [w.sentence("es", "g1", "35[3]")])
+    # h: an English reference inside an Arabic text matches an English sentence: a quotation, not a translation
+    w.meaning("h1")
+    w.meaning("h2")
+    w.meaning("h3")
+    w.meaning("h4")
+    arabic = [w.sentence("ar", "h1", 1888), w.sentence("ar", "h4", 1889)]
+    rows["h-ar"] = w.text("ar", [*arabic, w.sentence("en", "h2", "1999[4]")])
+    rows["h-en"] = w.text("en", [w.sentence("en", "h2", 1999), w.sentence("en", "h3", 1777)])
+    rows["h-ar2"] = w.text("ar", [w.sentence("ar", "h3", 1777)])  # the Arabic version of h3 does link
     # d: share only a short sentence ("Yes." / "Ja.")
     w.meaning("yes")
     rows["d-en"] = w.text("en", [w.sentence("en", "d1", 41), w.sentence("en", "yes", 0, short=True)])
@@ -326,10 +338,17 @@ def test_sentence_evidence_links_full_and_partial_versions_only(world):
     w, rows, table, sent, passage = world
     links = find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent)
     pair = lambda a, b: tuple(sorted((rows[a], rows[b])))  # noqa: E731
-    expected = {pair("a-de", "a-en"), pair("a-de", "a-es"), pair("a-en", "a-es"), pair("b-en", "b-es"), pair("g-en", "g-es")}
+    expected = {
+        pair("a-de", "a-en"),
+        pair("a-de", "a-es"),
+        pair("a-en", "a-es"),
+        pair("b-en", "b-es"),
+        pair("g-en", "g-es"),
+        pair("h-en", "h-ar2"),
+    }
     by_sentence = {tuple(p) for p, s in zip(links.pairs.tolist(), links.evidence["by_sentence"].tolist()) if s}
     filler = {rows[name] for name in rows if name.startswith("f")}
-    assert {p for p in by_sentence if not set(p) & filler} == expected  # not c, d, t, e, nor same language
+    assert {p for p in by_sentence if not set(p) & filler} == expected  # not c, d, t, e, h-ar, nor same language
     # Random sentences are rarely mutual best matches with a margin (real-data precision: bench/bench_translations.py).
     assert len(by_sentence - expected) <= 0.05 * len(filler)
     k = links.pairs.tolist().index(list(pair("b-en", "b-es")))
