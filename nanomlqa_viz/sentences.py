@@ -271,8 +271,8 @@ def sentence_embeddings(
     Encoded as passages. Two processes asking at once: the second waits for the first and
     reads its file.
     """
-    name = f"sentences/{slug(encoder.name)}-{table.fingerprint}"
-    key = {"model": encoder.name, "sentences": table.fingerprint, "n": len(table.sentences)}
+    name = f"sentences/{slug(encoder.identity)}-{table.fingerprint}"
+    key = {"model": encoder.identity, "sentences": table.fingerprint, "n": len(table.sentences)}
     cached = cache.load(name, key=key)
     if cached is not None and _valid(cached.get("embeddings"), len(table.sentences)):
         return cached["embeddings"]

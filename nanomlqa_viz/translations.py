@@ -924,13 +924,13 @@ def parallel_links(
     anchor_key = "all" if anchors is None else fingerprint(str(a) for a in sorted({int(a) for a in anchors}))
     key = {
         "version": PARALLEL_DETECTOR_VERSION,
-        "model": encoder.name,
+        "model": encoder.identity,
         "texts": distinct.fingerprint,
         "langs": fingerprint(langs),
         "anchors": anchor_key,
         "params": repr(params),
     }
-    name = f"parallel/{slug(encoder.name)}-{fingerprint([str(v) for v in key.values()])}"
+    name = f"parallel/{slug(encoder.identity)}-{fingerprint([str(v) for v in key.values()])}"
     cached = cache.load(name, key=key)
     if cached is not None and _valid_links(cached):
         return TranslationLinks(
@@ -941,7 +941,7 @@ def parallel_links(
     sent_emb = sentence_embeddings(table, encoder=encoder, cache=cache, progress=progress)
     # The whole-passage scores cover the whole corpus whatever the anchors: cached once for every anchor set.
     passage_key = {k: v for k, v in key.items() if k not in ("anchors", "params")} | {"passage_params": repr(params.passage)}
-    passage_name = f"parallel/{slug(encoder.name)}-passages-{fingerprint([str(v) for v in passage_key.values()])}"
+    passage_name = f"parallel/{slug(encoder.identity)}-passages-{fingerprint([str(v) for v in passage_key.values()])}"
     found = cache.load(passage_name, key=passage_key)
     if found is not None and found.get("pairs") is not None and found["pairs"].ndim == 2 and "evidence_cosine" in found:
         scored = TranslationLinks(

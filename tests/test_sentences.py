@@ -146,6 +146,7 @@ class CountingEncoder:
 
     name: str = "counting-test-encoder"
     description: str = "test"
+    identity: str = "counting-test-encoder==1"
     calls: list[list[str]] = field(default_factory=list)
 
     def encode_queries(self, texts):

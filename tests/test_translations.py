@@ -424,6 +424,7 @@ class _LookupEncoder:
     world: _World
     name: str = "lookup-test-encoder"
     description: str = "test"
+    identity: str = "lookup-test-encoder==1"
     calls: list[int] = field(default_factory=list)
 
     def encode_queries(self, texts):

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from nanomlqa_viz.bm25 import build_bm25_index  # noqa: E402
 from nanomlqa_viz.cache import ArrayCache  # noqa: E402
 from nanomlqa_viz.dense import DistinctTexts, passage_embeddings, query_embeddings  # noqa: E402
+from nanomlqa_viz.sentences import sentence_embeddings, sentence_table  # noqa: E402
 from nanomlqa_viz.encoders import make_encoder  # noqa: E402
 from nanomlqa_viz.fusion import rrf_fuse_lists  # noqa: E402
 
@@ -135,6 +136,8 @@ def _dense_lists(docs: list[dict], queries: list[dict]) -> dict[str, list[str]]:
     p = passage_embeddings(distinct, encoder=encoder, cache=seed, progress=lambda d, t: print(f"\r{d}/{t}", end=""))
     print()
     q = query_embeddings([x["text"] for x in queries], encoder=encoder, cache=seed)
+    # the parallel-passage detector's sentence vectors, so the demo's analysis runs offline too
+    sentence_embeddings(sentence_table(distinct.texts), encoder=encoder, cache=seed)
     scores = (q @ p.T)[:, distinct.row_of_doc]
     ids = [d["id"] for d in docs]
     return {x["id"]: _ranked(scores[i], ids, DEPTH) for i, x in enumerate(queries)}
