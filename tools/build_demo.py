@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 from nanomlqa_viz.bm25 import build_bm25_index  # noqa: E402
 from nanomlqa_viz.cache import ArrayCache  # noqa: E402
 from nanomlqa_viz.dense import DistinctTexts, passage_embeddings, query_embeddings  # noqa: E402
-from nanomlqa_viz.sentences import sentence_embeddings, sentence_table  # noqa: E402
 from nanomlqa_viz.encoders import make_encoder  # noqa: E402
 from nanomlqa_viz.fusion import rrf_fuse_lists  # noqa: E402
+from nanomlqa_viz.sentences import sentence_embeddings, sentence_table  # noqa: E402
 
 LANGS = ("ar", "de", "en", "es", "hi", "vi", "zh")
 SPLIT = "mlqa"
