@@ -66,7 +66,7 @@ undetected versions, no topic z, agreeing queries by the groups alone).
 from __future__ import annotations
 
 import math
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -114,7 +114,7 @@ class AuditParams:
     min_margin: float = 1.5  # LABEL_WRONG: the best match beats the positive by this question z ...
     wrong_below_max: float = 1.0  # ... and reaches sqrt(2 ln n_texts) minus this
     min_language_rows: int = 30  # languages with fewer distinct texts share one pool
-    pair_cache: int = 512  # passages whose pair z vectors are kept in memory
+    pair_block: int = 128  # passages whose cosine statistics are computed in one matrix product
 
 
 def far_rank(n_docs: int, params: AuditParams = AuditParams()) -> int:
@@ -172,8 +172,8 @@ class _Space:
         self.lang = self.lang.astype(np.int64)
         self.n_lang = int(self.lang.max()) + 1 if n_rows else 0
         self._members = [np.flatnonzero(self.lang == lang) for lang in range(self.n_lang)]
-        self._pairs: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._cache_size = params.pair_cache
+        self._stats: dict[int, np.ndarray] = {}  # row -> (3, n_lang): mean, std, best cosine per language
+        self._block = params.pair_block
 
     @property
     def n_rows(self) -> int:
@@ -190,43 +190,65 @@ class _Space:
             out[..., cols] = (part - mean) / np.maximum(std, 1e-9)
         return out
 
-    def pair(self, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """(pair z of every row to ``row``; the best pair z in each language), ``row`` itself excluded."""
-        if row in self._pairs:
-            self._pairs.move_to_end(row)
-            return self._pairs[row]
-        cos = (self.embeddings @ self.embeddings[row]).astype(np.float64)
-        cos[row] = np.nan
-        z = np.full(self.n_rows, -np.inf)
-        best = np.full(self.n_lang, -np.inf)
-        for lang, cols in enumerate(self._members):
-            part = cos[cols]
-            ok = part[~np.isnan(part)]
-            if len(ok) < 2:
-                continue
-            z[cols] = (part - ok.mean()) / max(float(ok.std()), 1e-9)
-            best[lang] = float(np.nanmax(z[cols]))
-        z[row] = -np.inf
-        self._pairs[row] = (z, best)
-        if len(self._pairs) > self._cache_size:
-            self._pairs.popitem(last=False)
-        return z, best
+    def prefetch(self, rows) -> None:
+        """Each row's cosine statistics per language (the row itself left out), for many rows at once.
+
+        One matrix product per block of rows instead of one pass over every embedding per row: the
+        statistics are all a pair z needs, and they are kept (a few numbers per row).
+        """
+        todo = sorted({int(r) for r in rows} - self._stats.keys())
+        for start in range(0, len(todo), self._block):
+            block = np.asarray(todo[start : start + self._block], dtype=np.int64)
+            cos = (self.embeddings[block] @ self.embeddings.T).astype(np.float64)
+            cos[np.arange(len(block)), block] = np.nan
+            stats = np.full((len(block), 3, self.n_lang), np.nan)
+            for lang, cols in enumerate(self._members):
+                part = cos[:, cols]
+                valid = np.count_nonzero(~np.isnan(part), axis=1) >= 2
+                if not valid.any():
+                    continue
+                with np.errstate(invalid="ignore"):
+                    stats[valid, 0, lang] = np.nanmean(part[valid], axis=1)
+                    stats[valid, 1, lang] = np.nanstd(part[valid], axis=1)
+                    stats[valid, 2, lang] = np.nanmax(part[valid], axis=1)
+            self._stats.update(zip(block.tolist(), stats))
+
+    def _stats_of(self, row: int) -> np.ndarray:
+        if row not in self._stats:
+            self.prefetch([row])
+        return self._stats[row]
+
+    def z(self, a: int, b: int) -> float:
+        """The pair z from ``a`` to ``b``: their cosine, standardised among ``a``'s cosines to ``b``'s language."""
+        if a == b:
+            return -math.inf
+        mean, std, _ = self._stats_of(a)[:, self.lang[b]]
+        if math.isnan(mean):
+            return -math.inf
+        return (float(self.embeddings[a] @ self.embeddings[b]) - mean) / max(std, 1e-9)
+
+    def best_z(self, a: int, lang: int) -> float:
+        """The highest pair z from ``a`` to a row of ``lang`` (``a`` itself left out)."""
+        mean, std, best = self._stats_of(a)[:, lang]
+        return -math.inf if math.isnan(mean) else (best - mean) / max(std, 1e-9)
 
     def pair_z(self, a: int, b: int) -> float:
         """The smaller of the pair z from ``a`` to ``b`` and from ``b`` to ``a``."""
-        return float(min(self.pair(a)[0][b], self.pair(b)[0][a]))
+        return min(self.z(a, b), self.z(b, a))
 
     def parallel_z(self, a: int, b: int, params: AuditParams) -> float | None:
         """The pair z of two rows that look like parallel versions of each other, else ``None``."""
         if a == b or self.embeddings is None or (self.known[a] and self.lang[a] == self.lang[b]):
             return None
-        za, best_a = self.pair(a)
-        zb, best_b = self.pair(b)
-        if min(za[b], zb[a]) < params.parallel_z:
+        zab, zba = self.z(a, b), self.z(b, a)
+        if min(zab, zba) < params.parallel_z:
             return None
-        if za[b] < best_a[self.lang[b]] - params.parallel_slack or zb[a] < best_b[self.lang[a]] - params.parallel_slack:
+        if (
+            zab < self.best_z(a, self.lang[b]) - params.parallel_slack
+            or zba < self.best_z(b, self.lang[a]) - params.parallel_slack
+        ):
             return None
-        return float(min(za[b], zb[a]))
+        return float(min(zab, zba))
 
 
 # ----------------------------------------------------------------------------- evidence
@@ -363,14 +385,20 @@ def audit_verdicts(
 
     agreement = _Agreement(qz_row, task.n_queries, space, params) if dense is not None else None
     positives_of = [sorted(task.doc_index[d] for d in task.positives(q)) for q in task.query_ids]
-    rows = []
+    audited: dict[int, dict] = {}
     for qi in range(task.n_queries):
+        if positives_of[qi]:
+            ranks = {name: [vote.rank_info(qi, p) for p in positives_of[qi]] for name, vote in votes.items()}
+            if min(info.tie_last for infos in ranks.values() for info in infos) > far:
+                audited[qi] = ranks
+    if space.embeddings is not None:  # the rows every pair z below starts from, in a few matrix products
+        depth = max(params.found_depth, params.topic_depth)
+        needed = {d for qi in audited for d in positives_of[qi]}
+        needed |= {int(d) for qi in audited for vote in votes.values() for d in vote_top(vote, qi, depth)}
+        space.prefetch(space.row_of_doc[sorted(needed)])
+    rows = []
+    for qi, ranks in audited.items():
         positives = positives_of[qi]
-        if not positives:
-            continue
-        ranks = {name: [vote.rank_info(qi, p) for p in positives] for name, vote in votes.items()}
-        if min(info.tie_last for infos in ranks.values() for info in infos) <= far:
-            continue
         evidence = _Evidence(task, qi, positives, votes, dense, groups, space, params)
         row = evidence.row(
             qz=qz_row(qi) if dense is not None else None,
@@ -440,7 +468,7 @@ class _Evidence:
         topic_z = nan
         if space.embeddings is not None:
             near = {int(space.row_of_doc[d]) for top in tops for d in top[: params.topic_depth]}
-            topic_z = max((float(space.pair(r)[0][n]) for r in p_rows for n in near - set(p_rows)), default=nan)
+            topic_z = max((space.z(r, n) for r in p_rows for n in near - set(p_rows)), default=nan)
         top_z = float(qz.max()) if qz is not None else nan
         wrong_score = (top_z - specific) + params.positive_weight * (params.wrong_positive_z - positive_z)
         if not math.isnan(topic_z):
