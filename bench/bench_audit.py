@@ -49,12 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from nanomlqa_viz.analysis import detect_task_languages  # noqa: E402
-from nanomlqa_viz.audit import AUDIT_VERSION, Verdict, audit_verdicts, failure_kinds, label_wrong  # noqa: E402
-from nanomlqa_viz.cache import ArrayCache  # noqa: E402
-from nanomlqa_viz.explain import failure_analysis  # noqa: E402
-from nanomlqa_viz.loader import load_task  # noqa: E402
-from nanomlqa_viz.profiles import ProfileContext, bm25_profile, dense_profile, hybrid_profile  # noqa: E402
+from nanomlqa_viz.audit import AUDIT_VERSION, Verdict, failure_kinds, label_wrong  # noqa: E402
+from nanomlqa_viz.pipeline import Pipeline  # noqa: E402
 from nanomlqa_viz.relevance import normalise_text  # noqa: E402
 from nanomlqa_viz.task import Task  # noqa: E402
 
@@ -140,25 +136,13 @@ def write_noisy_copy(source: Path, target: Path, swaps: Mapping[str, str]) -> Pa
 # ----------------------------------------------------------------------------- audit
 
 
-def audit_folder(folder: Path, *, cache: ArrayCache, hub_cache: Path):
-    """Load a hub-layout folder, its profiles (cached) and groups, and audit it with BM25 and dense as votes."""
-    task = load_task(source=str(folder), cache_dir=hub_cache)
-    ctx = ProfileContext.of(task, cache)
-    languages = detect_task_languages(task, cache=cache, fingerprint=ctx.fingerprint)
-    bm25 = bm25_profile(ctx)
-    dense = dense_profile(ctx, model=MODEL, only_cached=False)
-    profiles = {"bm25": bm25, "dense": dense, "hybrid": hybrid_profile(ctx, bm25, dense)}
-    analysis = failure_analysis(ctx, languages, profiles, model=MODEL)
-    verdicts = audit_verdicts(
-        task,
-        votes={"bm25": bm25, "dense": dense},
-        dense=dense,
-        groups=analysis.groups,
-        passage_embeddings=analysis.explanations.embeddings,
-        row_of_doc=analysis.explanations.row_of_doc,
-        doc_lang=languages.doc_lang,
-    )
-    return task, verdicts
+def audit_folder(folder: Path, *, cache_dir: Path):
+    """Load a hub-layout folder through the pipeline (profiles and analysis from the cache) and audit it.
+
+    The votes are the view's independent profiles, BM25 and dense (the hybrid is fused from them).
+    """
+    view = Pipeline(source=str(folder), split="mlqa", cache_dir=cache_dir).view(dense_models=[MODEL])
+    return view.task, view.audit()
 
 
 def _kinds(verdicts) -> str:
@@ -169,19 +153,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replica", type=Path, default=DEFAULT_REPLICA)
     parser.add_argument("--parallel", type=Path, default=DEFAULT_PARALLEL)
-    parser.add_argument("--cache-dir", type=Path, default=ROOT.parent / "main" / "data_cache")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "data_cache")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))
     parser.add_argument("--swaps", type=int, default=20)
     args = parser.parse_args(argv)
     if not (args.replica / "README.md").is_file():
         print(f"no replica at {args.replica}", file=sys.stderr)
         return 2
-    cache = ArrayCache(args.cache_dir)
     print(f"audit {AUDIT_VERSION}; replica {args.replica}; cache {args.cache_dir}; {args.swaps} swaps per seed")
     with tempfile.TemporaryDirectory(prefix="bench_audit-") as tmp:
         tmp_path = Path(tmp)
         start = time.perf_counter()
-        task, clean = audit_folder(args.replica, cache=cache, hub_cache=tmp_path / "hub-clean")
+        task, clean = audit_folder(args.replica, cache_dir=args.cache_dir)
         seconds = time.perf_counter() - start
         truth = ParallelTruth(task, json.loads(args.parallel.read_text(encoding="utf-8")))
         wrong = label_wrong(clean)
@@ -193,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for seed in args.seeds:
             swaps = choose_swaps(task, truth, n=args.swaps, seed=seed)
             folder = write_noisy_copy(args.replica, tmp_path / f"noisy-{seed}", swaps)
-            _, verdicts = audit_folder(folder, cache=cache, hub_cache=tmp_path / f"hub-{seed}")
+            _, verdicts = audit_folder(folder, cache_dir=args.cache_dir)
             flagged = set(label_wrong(verdicts)["query_id"])
             hits = len(flagged & set(swaps))
             precision = hits / len(flagged) if flagged else 1.0
