@@ -56,7 +56,7 @@ import regex  # noqa: E402
 
 N_QUERIES = 196
 DIM = 384
-PAGES = ("app.py", *(f"pages/{p.name}" for p in sorted((ROOT / "pages").glob("*.py"))))
+PAGES = ("app.py", *(f"app_pages/{p.name}" for p in sorted((ROOT / "app_pages").glob("*.py"))))
 _SENTENCE_END = regex.compile(r"(?<=[.!?。！？।؟])\s*")
 
 
@@ -317,7 +317,7 @@ def app_child(folder: str, cache_dir: str, runs: int, first_query: str) -> None:
     warm, problems = run("app.py")
     result["warm start s"] = warm
     result["problems"] = {"app.py (warm start)": problems} if problems else {}
-    views = [(p, {}) for p in PAGES] + [("pages/1_Query_explorer.py", {"query": first_query})]
+    views = [(p, {}) for p in PAGES] + [("app_pages/1_Query_explorer.py", {"query": first_query})]
     pages: dict[str, dict[str, float]] = {}
     for page, params in views:
         label = page + (f"?query={params['query']}" if params else "")

@@ -23,7 +23,7 @@ def test_escape_markdown_neutralises_markup_and_links():
     assert escape_markdown is markdown_text, "pages escape with the package's one markdown helper"
 
 
-@pytest.mark.parametrize("page", ["app.py", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))])
+@pytest.mark.parametrize("page", ["app.py", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "app_pages").glob("*.py"))])
 def test_every_page_renders_on_a_six_passage_corpus(page, tiny_folder, tmp_path, monkeypatch):
     """Defaults sized for 10,000 passages (rank thresholds, top-k) must not break a tiny corpus."""
     monkeypatch.setenv("NANOMLQA_DATASET", str(tiny_folder))
