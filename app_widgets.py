@@ -20,7 +20,7 @@ from nanomlqa_viz.explorer import highlight_spans, truncate_text
 from nanomlqa_viz.formatting import TIE_NOTE
 from nanomlqa_viz.registry import ProfileKind
 
-EXPLORER = "pages/1_Query_explorer.py"
+EXPLORER = "app_pages/1_Query_explorer.py"
 FULL_TEXT_CHARS = 20_000  # what an expander shows of a very long passage (the index keeps it whole)
 SCRIPT_CODES = {
     "Latin": "Latn",
@@ -156,8 +156,18 @@ def lang_badge(lang: str, script: str, *, short: bool = False) -> str:
 
 
 def highlighted(text: str, tokens: frozenset[str]) -> str:
-    """Markdown of the text, every segment escaped first; words sharing a query token in bold accent."""
-    return "".join(f":blue[**{markdown_text(s)}**]" if m else markdown_text(s) for s, m in highlight_spans(text, tokens))
+    """Markdown of the text, every segment escaped first; words sharing a query token in bold accent.
+
+    A segment that continues a line keeps its leading blanks as they are: ``markdown_text`` turns a
+    line's leading blanks into no-break spaces (no code block), which inside a line glue two words.
+    """
+    out, line_start = [], True
+    for segment, matched in highlight_spans(text, tokens):
+        lead = 0 if line_start else len(segment) - len(segment.lstrip(" \t"))
+        escaped = segment[:lead] + markdown_text(segment[lead:])
+        out.append(f":blue[**{escaped}**]" if matched else escaped)
+        line_start = segment.endswith("\n")
+    return "".join(out)
 
 
 def full_text_expander(text: str, render: Callable[[str], str]) -> None:

@@ -23,7 +23,20 @@ def test_escape_markdown_neutralises_markup_and_links():
     assert escape_markdown is markdown_text, "pages escape with the package's one markdown helper"
 
 
-@pytest.mark.parametrize("page", ["app.py", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))])
+def test_highlighted_passage_keeps_spaces_between_words():
+    from app_widgets import highlighted
+    from nanomlqa_viz.tokenizer import tokenize
+
+    text = "  indented line with <a href> and **stars**\n  next line"
+    out = highlighted(text, frozenset(tokenize("line href stars")))
+    assert ":blue[**line**]" in out and ":blue[**href**]" in out, out
+    assert "\u00a0" not in out.replace("\u00a0\u00a0indented", "").replace("\u00a0\u00a0next", ""), (
+        "only a line's leading blanks become no-break spaces"
+    )
+    assert out.replace(":blue[**", "").replace("**]", "").replace("\\", "").replace("\u00a0", " ").replace("  \n", "\n") == text
+
+
+@pytest.mark.parametrize("page", ["app.py", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "app_pages").glob("*.py"))])
 def test_every_page_renders_on_a_six_passage_corpus(page, tiny_folder, tmp_path, monkeypatch):
     """Defaults sized for 10,000 passages (rank thresholds, top-k) must not break a tiny corpus."""
     monkeypatch.setenv("NANOMLQA_DATASET", str(tiny_folder))

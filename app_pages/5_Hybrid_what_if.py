@@ -117,8 +117,8 @@ def one_query(view: View, a: str, b: str, params: FusionParams, labels: dict[str
     fallback = wi.default_query(view, a, b)
     chosen = param_choice("query", ids, fallback)
 
-    def describe(q: str) -> str:
-        return escape_markdown(f"{q} · {table.at[q, 'pair']} · {table.at[q, 'query_text'][:70]}")
+    def describe(q: str) -> str:  # dropdown options are plain text: escaping would show its backslashes
+        return f"{q} · {table.at[q, 'pair']} · {table.at[q, 'query_text'][:70]}"
 
     qid = st.selectbox(
         "Query",
