@@ -253,8 +253,22 @@ def _url_mode():
         return MODES[0]
 
 
+def use_router() -> None:
+    """Hand a run of Streamlit's old file-based navigation (a deep link that is a fresh server's first
+    request, with ``pages/`` beside ``app.py``) back to ``app.py``'s router: the same URL reruns with the
+    pages named as the router names them. Nothing happens once any session has run the router."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - another Streamlit layout: its own navigation stays
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def load_view() -> View | None:
     """Sidebar, loading and notices for any page; ``None`` (with a message shown) when the source cannot load."""
+    use_router()
     st.set_page_config(page_title="nanomlqa_viz", layout="wide")
     source = _choose_source()
     try:

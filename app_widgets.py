@@ -20,7 +20,7 @@ from nanomlqa_viz.explorer import highlight_spans, truncate_text
 from nanomlqa_viz.formatting import TIE_NOTE
 from nanomlqa_viz.registry import ProfileKind
 
-EXPLORER = "app_pages/1_Query_explorer.py"
+EXPLORER = "pages/1_Query_explorer.py"
 FULL_TEXT_CHARS = 20_000  # what an expander shows of a very long passage (the index keeps it whole)
 SCRIPT_CODES = {
     "Latin": "Latn",

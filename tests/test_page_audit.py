@@ -27,7 +27,7 @@ from nanomlqa_viz.relevance import RelevanceMode
 from nanomlqa_viz.sources import DEMO_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
-AUDIT = "app_pages/4_Label_audit.py"
+AUDIT = "pages/4_Label_audit.py"
 PASSAGES = json.loads((Path(__file__).parent / "data" / "demo_ground_truth.json").read_text(encoding="utf-8"))["passages"]
 WRONG = Verdict.LABEL_WRONG.value
 CANDIDATE_CONFIGS = ("bm25", "multilingual_e5_small_q4", "reranking_hybrid")

@@ -14,7 +14,7 @@ from nanomlqa_viz import display_text as dt
 from nanomlqa_viz import explorer as ex
 from nanomlqa_viz.relevance import RelevanceMode
 
-PAGE = "app_pages/1_Query_explorer.py"
+PAGE = "pages/1_Query_explorer.py"
 
 
 @pytest.fixture(scope="module")

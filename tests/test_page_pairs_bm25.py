@@ -23,8 +23,8 @@ from nanomlqa_viz.errors import DatasetError
 from nanomlqa_viz.relevance import RelevanceMode
 
 ROOT = Path(__file__).resolve().parents[1]
-PAIRS = "app_pages/2_Language_pairs.py"
-BM25 = "app_pages/3_BM25_cross_script.py"
+PAIRS = "pages/2_Language_pairs.py"
+BM25 = "pages/3_BM25_cross_script.py"
 
 
 # --------------------------------------------------------------------------- helpers

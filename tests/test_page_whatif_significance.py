@@ -20,8 +20,8 @@ from nanomlqa_viz.fusion import FusionParams, rrf_scores
 from nanomlqa_viz.significance import compare, fmt_p, language_pairs
 from nanomlqa_viz.tie_metrics import tie_aware_metrics
 
-WHATIF = "app_pages/5_Hybrid_what_if.py"
-SIGNIFICANCE = "app_pages/6_Significance.py"
+WHATIF = "pages/5_Hybrid_what_if.py"
+SIGNIFICANCE = "pages/6_Significance.py"
 RUN = "my.run-1"
 
 
