@@ -471,7 +471,7 @@ def query_table_columns(
         specs[f"rank_{entry.name}"] = ColumnSpec(
             label=label,
             kind="number",
-            width=76,
+            width=min(max(76, 7 * len(label) + 18), 140),  # the header whole ("Hybrid (RRF)"), numbers right-aligned
             help=markdown_text(
                 f"{label}{note}: {what} of the positive, ties by the documented policy; empty: not listed "
                 "(an injected entry is not a rank) or no ranking for the query"
