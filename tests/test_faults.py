@@ -205,7 +205,7 @@ def test_two_processes_on_a_cold_cache(tmp_path):
         assert "cached bm25, dense, hybrid" in _finish(proc)
     files = sorted(p.relative_to(shared).as_posix() for p in shared.rglob("*") if p.is_file() and p.suffix != ".lock")
     assert not [f for f in files if f.endswith(".tmp") or "/." in f or f.startswith(".")], files
-    kinds = [f.split("/")[0] + "/" + f.rsplit("/", 1)[-1].split("-")[0] for f in files]
+    kinds = [f.split("/")[0] + "/" + f.rsplit("/", 1)[-1].rsplit("-", 1)[0] for f in files]  # the name less its key digest
     assert sorted(kinds) == sorted(set(kinds)), f"each cache file exists once: {files}"
     assert {"profiles/bm25", "profiles/dense", "profiles/hybrid"} <= set(kinds) and any(f.startswith("languages/") for f in files)
     for f in files:
