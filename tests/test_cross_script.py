@@ -8,6 +8,7 @@ from dataclasses import FrozenInstanceError
 import numpy as np
 import pandas as pd
 import pytest
+from page_util import shown_strings
 
 from nanomlqa_viz.bm25 import build_bm25_index
 from nanomlqa_viz.cross_script import (
@@ -163,17 +164,6 @@ def test_quadrant_uses_expected_ranks_and_boundaries():
     assert quadrant(frame, other_top=1, bm25_beyond=1000).empty
     with pytest.raises(ValueError):
         quadrant(frame, other_top=0)
-
-
-def shown_strings(node, key: str = "") -> list[str]:
-    """Every string of a figure's JSON that plotly may render (``customdata`` holds raw ids for clicks only)."""
-    if key == "customdata":
-        return []
-    if isinstance(node, dict):
-        return [s for k, v in node.items() for s in shown_strings(v, k)]
-    if isinstance(node, list):
-        return [s for v in node for s in shown_strings(v, key)]
-    return [node] if isinstance(node, str) else []
 
 
 def test_scatter_figure_axes_relations_and_hover():

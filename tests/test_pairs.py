@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from page_util import shown_strings
 
 from nanomlqa_viz.metrics import METRIC_KEYS
 from nanomlqa_viz.pairs import (
@@ -157,17 +158,6 @@ def test_difference_heatmap_is_signed_and_shows_both_profiles(table, a):
     assert heat.zmid == 0 and heat.zmin == -heat.zmax == pytest.approx(-0.75)
     assert heat.text[2][1] == "-0.50<br>n=1"  # en→de
     assert "A: 0.500" in heat.hovertext[2][1] and "B: 1.000" in heat.hovertext[2][1]
-
-
-def shown_strings(node, key: str = "") -> list[str]:
-    """Every string of a figure's JSON that plotly may render (``customdata`` holds raw ids for clicks only)."""
-    if key == "customdata":
-        return []
-    if isinstance(node, dict):
-        return [s for k, v in node.items() for s in shown_strings(v, k)]
-    if isinstance(node, list):
-        return [s for v in node for s in shown_strings(v, key)]
-    return [node] if isinstance(node, str) else []
 
 
 def test_figures_escape_every_text_from_the_data():
