@@ -196,19 +196,34 @@ def _anchor_rows(ctx: ProfileContext) -> np.ndarray:
     return np.unique(ctx.distinct.row_of_doc[docs]) if docs else np.zeros(0, dtype=np.int64)
 
 
-def _parallel_links(ctx: ProfileContext, doc_langs: Sequence[str], *, model: str, progress: StepProgress | None):
+def _parallel_links(
+    ctx: ProfileContext,
+    doc_langs: Sequence[str],
+    doc_scripts: Sequence[str] | None,
+    *,
+    model: str,
+    progress: StepProgress | None,
+):
     from nanomlqa_viz.encoders import make_encoder
     from nanomlqa_viz.translations import parallel_links
 
     distinct = ctx.distinct
-    langs = [doc_langs[d] for d in _first_doc(ctx)]
+    first = _first_doc(ctx)
+    langs = [doc_langs[d] for d in first]
+    scripts = None if doc_scripts is None else [doc_scripts[d] for d in first]
 
     def encode_progress(done: int, total: int) -> None:
         if progress is not None:
             progress(f"parallel passages: encoding sentences {done:,} / {total:,}", 0.1 + 0.6 * done / max(total, 1))
 
     return parallel_links(
-        distinct.texts, langs, encoder=make_encoder(model), cache=ctx.cache, anchors=_anchor_rows(ctx), progress=encode_progress
+        distinct.texts,
+        langs,
+        encoder=make_encoder(model),
+        cache=ctx.cache,
+        anchors=_anchor_rows(ctx),
+        progress=encode_progress,
+        text_scripts=scripts,
     )
 
 
@@ -221,8 +236,14 @@ def failure_analysis(
     dense: RankedProfile | None,
     qrels_key: str,
     progress: StepProgress | None = None,
+    doc_scripts: Sequence[str] | None = None,
 ) -> FailureAnalysis:
-    """Copy and parallel groups, embeddings for passage labels, BM25 reasons; read from disk when cached."""
+    """Copy and parallel groups, embeddings for passage labels, BM25 reasons; read from disk when cached.
+
+    ``doc_scripts``: each passage's :func:`~nanomlqa_viz.languages.script_of` when already known
+    (the task's languages hold them), else computed for the parallel-passage detector.
+    """
+    from nanomlqa_viz.bm25_tokens import token_idf
     from nanomlqa_viz.cross_script import bm25_reasons
     from nanomlqa_viz.dense import passage_embeddings
     from nanomlqa_viz.encoders import make_encoder
@@ -251,14 +272,14 @@ def failure_analysis(
         links: dict[str, np.ndarray] = {"pairs": np.zeros((0, 2), dtype=np.int64), "score": np.zeros(0)}
         if model is not None:
             step("finding parallel passages", 0.1)
-            found = _parallel_links(ctx, doc_langs, model=model, progress=progress)
+            found = _parallel_links(ctx, doc_langs, doc_scripts, model=model, progress=progress)
             links = {"pairs": np.asarray(found.pairs, dtype=np.int64).reshape(-1, 2), "score": np.asarray(found.score)}
             links.update({f"evidence_{k}": np.asarray(v) for k, v in found.evidence.items()})
         pairs = _first_doc(ctx)[links["pairs"]] if model is not None else None  # rows -> a document of each text
         groups = passage_groups(task.doc_texts, translation_pairs=pairs)
         step("explaining BM25 failures", 0.8)
         mode = RelevanceMode.PARALLEL if model is not None else RelevanceMode.COPIES
-        reasons = bm25_reasons(task, index=ctx.bm25_index, bm25=bm25, relevant=expanded_qrels(task, groups, mode=mode))
+        reasons = bm25_reasons(task, index=token_idf(ctx), bm25=bm25, relevant=expanded_qrels(task, groups, mode=mode))
         arrays = {
             "copy_group": groups.copy_group,
             "translation_group": groups.translation_group,
@@ -274,10 +295,11 @@ def failure_analysis(
 
 
 def _first_doc(ctx: ProfileContext) -> np.ndarray:
+    """The first document of each distinct text."""
     distinct = ctx.distinct
     first = np.full(len(distinct.texts), -1, dtype=np.int64)
-    for doc in range(len(distinct.row_of_doc) - 1, -1, -1):
-        first[distinct.row_of_doc[doc]] = doc
+    rows, docs = np.unique(np.asarray(distinct.row_of_doc, dtype=np.int64), return_index=True)
+    first[rows] = docs
     return first
 
 

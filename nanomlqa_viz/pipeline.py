@@ -219,6 +219,7 @@ class Pipeline:
                 dense=dense,
                 qrels_key=self.qrels_key,
                 progress=progress,
+                doc_scripts=self.languages.doc_script,
             ),
         )
 
