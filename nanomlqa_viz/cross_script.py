@@ -236,7 +236,7 @@ def _top(profile: RankedProfile, qi: int, k: int) -> np.ndarray:
     n = row.shape[0]
     if profile.secondary is not None or not 0 < k < n or not np.isfinite(row).all():
         return profile.top(qi, k)
-    kth = np.partition(row, n - k)[n - k]
+    kth = _kth_largest(row, k)
     above = np.flatnonzero(row > kth)
     above = above[np.lexsort((profile.id_rank[above], -row[above].astype(np.float64)))]
     tied = np.flatnonzero(row == kth)
@@ -259,12 +259,27 @@ def _fmt_tokens(tokens: Sequence[str], *, limit: int) -> str:
 # --------------------------------------------------------------------------- a reason for every query
 
 
+def _kth_largest(row: np.ndarray, k: int) -> float:
+    """The ``k``-th largest value of ``row`` (1 <= k <= len(row), no NaN), as ``np.partition`` finds it.
+
+    A BM25 row of a cross-script query is mostly its lowest score: only the values above it are
+    partitioned (a selection among many equal values is slow).
+    """
+    low = row.min()
+    above = row[row > low]
+    if len(above) < k:
+        return low
+    return np.partition(above, len(above) - k)[len(above) - k]
+
+
 def _certain_top(row: np.ndarray, k: int) -> float:
     """The score a passage must exceed to be in the top ``k`` whatever the order of tied scores."""
     n = row.shape[0]
     if n <= k:
         return -math.inf
-    return float(np.partition(row, n - k - 1)[n - k - 1])  # the (k+1)-th best score
+    if np.isnan(row).any():
+        return float(np.partition(row, n - k - 1)[n - k - 1])
+    return float(_kth_largest(row, k + 1))  # the (k+1)-th best score
 
 
 def bm25_reasons(

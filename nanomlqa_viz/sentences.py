@@ -29,7 +29,7 @@ import itertools
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 import regex
@@ -159,7 +159,12 @@ def _is_end(text: str, match: regex.Match) -> bool:
         return True
     start = match.start()
     before = _WORD_BEFORE if start and text[start - 1] == "\n" else _WORD_BEFORE_REVERSED
-    word = before.search(text, max(0, start - 40), start).group(1)
+    return _ends_after(before.search(text, max(0, start - 40), start).group(1))
+
+
+@lru_cache(maxsize=2**16)
+def _ends_after(word: str) -> bool:
+    """Whether a full stop after ``word`` (letters, marks, digits and dots before it) ends a sentence."""
     bare = word.rstrip(".").split(".")[-1] if word else ""
     if not bare:
         return True
@@ -281,7 +286,7 @@ class SentenceTable:
     def n_texts(self) -> int:
         return len(self.text_offsets) - 1
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return fingerprint(self.sentences)
 

@@ -231,11 +231,9 @@ _NON_LATIN = regex.compile(r"[\p{L}--\p{Script=Latin}]", flags=regex.V1)
 @cache
 def _digit_table() -> dict[int, str]:
     """Every non-ASCII Unicode decimal digit (Arabic-Indic, Devanagari, full-width, ...) to ASCII."""
-    return {
-        code: str(unicodedata.decimal(chr(code)))
-        for code in range(128, sys.maxunicode + 1)
-        if unicodedata.category(chr(code)) == "Nd"
-    }
+    every = "".join(map(chr, range(128, sys.maxunicode + 1)))
+    # str.isdecimal is the general category Nd (the digits unicodedata.decimal knows): a cheap first pass.
+    return {ord(c): str(unicodedata.decimal(c)) for c in every if c.isdecimal() and unicodedata.category(c) == "Nd"}
 
 
 @cache
@@ -1080,13 +1078,16 @@ def parallel_links(
     params: ParallelParams = ParallelParams(),
     progress: Progress | None = None,
     text_scripts: Sequence[str] | None = None,
+    passage_vectors: np.ndarray | None = None,
 ) -> TranslationLinks:
     """:func:`find_parallel_passages` over ``distinct_texts`` with everything it needs, all cached.
 
     Passage embeddings come from :func:`nanomlqa_viz.dense.passage_embeddings` (the dense
     profile's cache), sentence embeddings from :func:`nanomlqa_viz.sentences.sentence_embeddings`;
     whatever is missing is encoded (``progress(done, total)`` is called for the passages, then for
-    the sentences). The links are cached per encoder, texts, languages, anchors, parameters and
+    the sentences); ``passage_vectors`` are the passage embeddings when already loaded, and
+    ``text_scripts`` each text's :func:`~nanomlqa_viz.languages.script_of` when known. The links
+    are cached per encoder, texts, languages, anchors, parameters and
     :data:`PARALLEL_DETECTOR_VERSION`; the whole-passage scores, which do not depend on the
     anchors below :data:`ANCHORED_FROM` texts, once for all anchor sets (from there on they are
     scored for the anchors only and kept in the links).
@@ -1114,7 +1115,13 @@ def parallel_links(
         return TranslationLinks(
             pairs=cached["pairs"], score=cached["score"], evidence={k: cached[f"evidence_{k}"] for k in PARALLEL_EVIDENCE}
         )
-    emb = passage_embeddings(distinct, encoder=encoder, cache=cache, progress=progress)
+    if passage_vectors is not None and passage_vectors.shape[0] != len(distinct.texts):
+        raise ValueError(f"passage_vectors ({passage_vectors.shape}) must have one row per text ({len(distinct.texts)})")
+    emb = (
+        passage_vectors
+        if passage_vectors is not None
+        else passage_embeddings(distinct, encoder=encoder, cache=cache, progress=progress)
+    )
     table = sentence_table(distinct.texts)
     sent_emb = sentence_embeddings(table, encoder=encoder, cache=cache, progress=progress)
     if anchors is not None and len(distinct.texts) >= ANCHORED_FROM:
