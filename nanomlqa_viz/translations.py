@@ -599,19 +599,19 @@ def score_candidates(
     *,
     params: TranslationParams = TranslationParams(),
     anchors: Sequence[int] | None = None,
-    anchored_from: int = ANCHORED_FROM,
-    idf_sample: int = IDF_SAMPLE,
+    anchored_from: int | None = None,
+    idf_sample: int | None = None,
 ) -> TranslationLinks:
     """Every candidate pair that could reach the threshold, with its final score (no threshold applied).
 
     What :func:`find_translations` thresholds; for benchmarks and threshold choices.
 
     ``anchors`` (rows of ``texts``): the pairs asked for are those touching an anchor. Below
-    ``anchored_from`` texts (and without anchors) every text is scored against every other
-    language, as described in the module docstring, and the caller keeps the pairs it wants. From
-    ``anchored_from`` texts on, that costs minutes (every text's neighbours in every language,
-    every text's numbers and names), so only the pairs touching an anchor are scored, with these
-    approximations of the full run:
+    ``anchored_from`` texts (default :data:`ANCHORED_FROM`), or without anchors, every text is
+    scored against every other language, as described in the module docstring, and the caller
+    keeps the pairs it wants. From ``anchored_from`` texts on, that costs minutes (every text's
+    neighbours in every language, every text's numbers and names), so only the pairs touching an
+    anchor are scored, with these approximations of the full run:
 
     * candidates are the anchors' ``neighbours`` nearest texts of every other language; a text
       that lists an anchor among its own nearest texts but is not among the anchor's is missed
@@ -619,8 +619,8 @@ def score_candidates(
     * the margin and mutuality are exact: each candidate's nearest texts are searched in its
       anchor's language only (the ``margin_k`` best);
     * numbers and names are read for the texts in a pair only; their idf weights count a fixed
-      random sample of ``idf_sample`` texts instead of all (tokens in few texts reach
-      ``idf_cap`` either way; a common token's weight moves by about 0.1);
+      random sample of ``idf_sample`` texts (default :data:`IDF_SAMPLE`) instead of all (tokens
+      in few texts reach ``idf_cap`` either way; a common token's weight moves by about 0.1);
     * the group terms use the strong partners found among these pairs: an anchor's partner in a
       language is known, a candidate's only where it pairs with another anchor there, so pairs
       get less support (and fewer conflicts) than in the full run.
@@ -635,11 +635,12 @@ def score_candidates(
     if n_lang < 2:
         return TranslationLinks(pairs=np.zeros((0, 2), dtype=np.int64), score=np.zeros(0))
     emb = np.ascontiguousarray(embeddings, dtype=np.float32)
-    if anchors is not None and n >= anchored_from:
+    if anchors is not None and n >= (ANCHORED_FROM if anchored_from is None else anchored_from):
         anchor_rows = np.asarray(list(anchors), dtype=np.int64)
         if len(anchor_rows) and (anchor_rows.min() < 0 or anchor_rows.max() >= n):
             raise ValueError(f"anchors must be rows of texts (0..{n - 1})")
-        cand = _anchored_candidates(texts, lang_index, n_lang, emb, anchor_rows, params, idf_sample)
+        sample = IDF_SAMPLE if idf_sample is None else idf_sample
+        cand = _anchored_candidates(texts, lang_index, n_lang, emb, anchor_rows, params, sample)
     else:
         cand = _candidates(texts, lang_index, n_lang, emb, params)
     support, conflict = _group_terms(cand.pairs, cand.base, lang_index, n_lang, strong=params.strong)
