@@ -12,6 +12,8 @@ index once and caches its idf.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -91,12 +93,21 @@ def load_token_idf(
     return TokenIdf(vocabulary=MappingProxyType(dict(zip(tokens, range(count)))), idf=idf, texts=texts)
 
 
+_READ: weakref.WeakKeyDictionary[ProfileContext, TokenIdf] = weakref.WeakKeyDictionary()
+_READ_LOCK = threading.Lock()
+
+
 def token_idf(ctx: ProfileContext) -> TokenIdf:
-    """The task's :class:`TokenIdf` for the default BM25 parameters (see the module docstring)."""
+    """The task's :class:`TokenIdf` for the default BM25 parameters (see the module docstring); read once per context."""
     texts = ctx.task.doc_texts
-    if "bm25_index" not in vars(ctx):  # the index is not built in this process: its idf may be cached
-        found = load_token_idf(ctx.cache, ctx.fingerprint, texts)
-        if found is not None:
-            return found
-        save_token_idf(ctx.cache, ctx.fingerprint, ctx.bm25_index)
-    return TokenIdf.of_index(ctx.bm25_index, texts)
+    if "bm25_index" in vars(ctx):  # built in this process
+        return TokenIdf.of_index(ctx.bm25_index, texts)
+    with _READ_LOCK:
+        found = _READ.get(ctx)
+        if found is None:
+            found = load_token_idf(ctx.cache, ctx.fingerprint, texts)
+            if found is None:
+                save_token_idf(ctx.cache, ctx.fingerprint, ctx.bm25_index)
+                found = TokenIdf.of_index(ctx.bm25_index, texts)
+            _READ[ctx] = found
+    return found

@@ -39,7 +39,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from nanomlqa_viz.bm25 import BM25Index
-from nanomlqa_viz.bm25_tokens import TokenIdf
+from nanomlqa_viz.bm25_tokens import TokenIdf, token_idf
 from nanomlqa_viz.escaping import plotly_text, short_label
 from nanomlqa_viz.formatting import format_interval
 from nanomlqa_viz.languages import COMMON_SCRIPT, script_of
@@ -427,7 +427,7 @@ def quadrant_evidence(
     rows: pd.DataFrame,
     *,
     task: Task,
-    index: BM25Index,
+    index: BM25Index | TokenIdf,
     bm25: RankedProfile,
     reasons: pd.DataFrame | None = None,
     relevant: Mapping[str, frozenset[str]] | None = None,
@@ -598,7 +598,7 @@ def view_reasons(view: View, *, mode: RelevanceMode | None = None, k: int = 10) 
     def compute() -> pd.DataFrame:
         relevant = view.relevant(mode)
         return bm25_reasons(
-            view.task, index=view.pipeline.ctx.bm25_index, bm25=view.registry[sparse].profile, relevant=relevant, k=k
+            view.task, index=token_idf(view.pipeline.ctx), bm25=view.registry[sparse].profile, relevant=relevant, k=k
         )
 
     return view.cached("bm25_reasons", compute, profiles=(sparse,), params=(REASONS_VERSION, k), mode=mode)
@@ -617,7 +617,7 @@ def view_quadrant(view: View, other: str, *, other_top: int, bm25_beyond: int, m
         return quadrant_evidence(
             rows,
             task=view.task,
-            index=view.pipeline.ctx.bm25_index,
+            index=token_idf(view.pipeline.ctx),
             bm25=view.registry[sparse].profile,
             reasons=view_reasons(view, mode=mode),
             relevant=view.relevant(mode),
