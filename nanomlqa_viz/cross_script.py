@@ -39,6 +39,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from nanomlqa_viz.bm25 import BM25Index
+from nanomlqa_viz.bm25_tokens import TokenIdf, token_idf
 from nanomlqa_viz.escaping import plotly_text, short_label
 from nanomlqa_viz.formatting import format_interval
 from nanomlqa_viz.languages import COMMON_SCRIPT, script_of
@@ -141,7 +142,7 @@ def _scripts(tokens: Iterable[str]) -> tuple[str, ...]:
     return tuple(s for s, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _shared(index: BM25Index, query: Sequence[str], doc: Iterable[str]) -> tuple[tuple[str, float], ...]:
+def _shared(index: BM25Index | TokenIdf, query: Sequence[str], doc: Iterable[str]) -> tuple[tuple[str, float], ...]:
     doc_set = set(doc)
     pairs = [(t, index.token_idf(t)) for t in query if t in doc_set]
     return tuple(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
@@ -176,7 +177,7 @@ class TokenEvidence:
 
 
 def token_evidence(
-    index: BM25Index, query_text: str, positive_doc_index: int, *, top_doc_index: int | None = None
+    index: BM25Index | TokenIdf, query_text: str, positive_doc_index: int, *, top_doc_index: int | None = None
 ) -> TokenEvidence:
     """Tokens and scripts a query shares with its positive (document ``positive_doc_index`` of ``index``).
 
@@ -222,11 +223,27 @@ def distractor_index(
     query_id = task.query_ids[query_index]
     excluded = {task.doc_index[d] for d in (*task.positives(query_id), *relevant) if d in task.doc_index}
     excluded_texts = {task.doc_texts[i] for i in excluded}
-    for di in bm25.top(query_index, depth):
+    for di in _top(bm25, query_index, depth):
         di = int(di)
         if di not in excluded and task.doc_texts[di] not in excluded_texts:
             return di
     return None
+
+
+def _top(profile: RankedProfile, qi: int, k: int) -> np.ndarray:
+    """``profile.top(qi, k)``, without sorting a large block of equal scores (a cross-script BM25 query's zeros)."""
+    row = profile.scores[qi]
+    n = row.shape[0]
+    if profile.secondary is not None or not 0 < k < n or not np.isfinite(row).all():
+        return profile.top(qi, k)
+    kth = _kth_largest(row, k)
+    above = np.flatnonzero(row > kth)
+    above = above[np.lexsort((profile.id_rank[above], -row[above].astype(np.float64)))]
+    tied = np.flatnonzero(row == kth)
+    wanted = k - len(above)  # the tied passages with the lowest id ranks fill the top k
+    if wanted < len(tied):
+        tied = tied[np.argpartition(profile.id_rank[tied], wanted - 1)[:wanted]]
+    return np.concatenate([above, tied[np.argsort(profile.id_rank[tied], kind="stable")]])
 
 
 def _fmt_shared(shared: Sequence[tuple[str, float]], *, limit: int = 12) -> str:
@@ -242,18 +259,33 @@ def _fmt_tokens(tokens: Sequence[str], *, limit: int) -> str:
 # --------------------------------------------------------------------------- a reason for every query
 
 
+def _kth_largest(row: np.ndarray, k: int) -> float:
+    """The ``k``-th largest value of ``row`` (1 <= k <= len(row), no NaN), as ``np.partition`` finds it.
+
+    A BM25 row of a cross-script query is mostly its lowest score: only the values above it are
+    partitioned (a selection among many equal values is slow).
+    """
+    low = row.min()
+    above = row[row > low]
+    if len(above) < k:
+        return low
+    return np.partition(above, len(above) - k)[len(above) - k]
+
+
 def _certain_top(row: np.ndarray, k: int) -> float:
     """The score a passage must exceed to be in the top ``k`` whatever the order of tied scores."""
     n = row.shape[0]
     if n <= k:
         return -math.inf
-    return float(np.partition(row, n - k - 1)[n - k - 1])  # the (k+1)-th best score
+    if np.isnan(row).any():
+        return float(np.partition(row, n - k - 1)[n - k - 1])
+    return float(_kth_largest(row, k + 1))  # the (k+1)-th best score
 
 
 def bm25_reasons(
     task: Task,
     *,
-    index: BM25Index,
+    index: BM25Index | TokenIdf,
     bm25: RankedProfile,
     relevant: Mapping[str, frozenset[str]] | None = None,
     k: int = 10,
@@ -267,7 +299,8 @@ def bm25_reasons(
     interval are those of the query's best-scored positive (``positive_id``).
 
     Columns: :data:`REASON_COLUMNS` (``shared_tokens``: what the positive shares with the query,
-    with IDF, for the token reasons).
+    with IDF, for the token reasons). ``index``: the BM25 index, or its idf alone
+    (:func:`nanomlqa_viz.bm25_tokens.token_idf`: the same reasons without building the index).
     """
     rows = []
     for qi, query_id in enumerate(task.query_ids):
@@ -394,7 +427,7 @@ def quadrant_evidence(
     rows: pd.DataFrame,
     *,
     task: Task,
-    index: BM25Index,
+    index: BM25Index | TokenIdf,
     bm25: RankedProfile,
     reasons: pd.DataFrame | None = None,
     relevant: Mapping[str, frozenset[str]] | None = None,
@@ -565,7 +598,7 @@ def view_reasons(view: View, *, mode: RelevanceMode | None = None, k: int = 10) 
     def compute() -> pd.DataFrame:
         relevant = view.relevant(mode)
         return bm25_reasons(
-            view.task, index=view.pipeline.ctx.bm25_index, bm25=view.registry[sparse].profile, relevant=relevant, k=k
+            view.task, index=token_idf(view.pipeline.ctx), bm25=view.registry[sparse].profile, relevant=relevant, k=k
         )
 
     return view.cached("bm25_reasons", compute, profiles=(sparse,), params=(REASONS_VERSION, k), mode=mode)
@@ -584,7 +617,7 @@ def view_quadrant(view: View, other: str, *, other_top: int, bm25_beyond: int, m
         return quadrant_evidence(
             rows,
             task=view.task,
-            index=view.pipeline.ctx.bm25_index,
+            index=token_idf(view.pipeline.ctx),
             bm25=view.registry[sparse].profile,
             reasons=view_reasons(view, mode=mode),
             relevant=view.relevant(mode),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -25,9 +26,9 @@ class DistinctTexts:
         row_of_doc.flags.writeable = False
         return cls(texts=tuple(rows), row_of_doc=row_of_doc)
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        return fingerprint(self.texts)
+        return fingerprint(self.texts)  # hashed once: every cache name and key of the corpus's vectors holds it
 
 
 def passage_embeddings(

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -55,15 +56,22 @@ LABELS: tuple[PassageLabel, ...] = tuple(PassageLabel)
 class Explanations:
     """Copy/parallel groups of a task and the embeddings they came from (distinct-text rows).
 
-    A text's cosine statistics against the corpus (mean and standard deviation, over a fixed
-    sample of texts beyond 4,000) are computed when first asked for, for that text only.
+    The embeddings are read (``load_embeddings()``) when first asked for: a new process showing
+    its first page from the cached analysis does not need them. A text's cosine statistics
+    against the corpus (mean and standard deviation, over a fixed sample of texts beyond 4,000)
+    are computed when first asked for, for that text only.
     """
 
     groups: PassageGroups
-    embeddings: np.ndarray  # (n_distinct, dim), L2-normalised
     row_of_doc: np.ndarray
+    load_embeddings: Callable[[], np.ndarray] = field(repr=False)
     _stats: dict[int, tuple[float, float]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cached_property
+    def embeddings(self) -> np.ndarray:
+        """(n_distinct, dim) float32, L2-normalised: the dense model's passage embeddings."""
+        return self.load_embeddings()
 
     def _row_stats(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         emb = self.embeddings
@@ -196,19 +204,36 @@ def _anchor_rows(ctx: ProfileContext) -> np.ndarray:
     return np.unique(ctx.distinct.row_of_doc[docs]) if docs else np.zeros(0, dtype=np.int64)
 
 
-def _parallel_links(ctx: ProfileContext, doc_langs: Sequence[str], *, model: str, progress: StepProgress | None):
+def _parallel_links(
+    ctx: ProfileContext,
+    doc_langs: Sequence[str],
+    doc_scripts: Sequence[str] | None,
+    vectors: np.ndarray,
+    *,
+    model: str,
+    progress: StepProgress | None,
+):
     from nanomlqa_viz.encoders import make_encoder
     from nanomlqa_viz.translations import parallel_links
 
     distinct = ctx.distinct
-    langs = [doc_langs[d] for d in _first_doc(ctx)]
+    first = _first_doc(ctx)
+    langs = [doc_langs[d] for d in first]
+    scripts = None if doc_scripts is None else [doc_scripts[d] for d in first]
 
     def encode_progress(done: int, total: int) -> None:
         if progress is not None:
             progress(f"parallel passages: encoding sentences {done:,} / {total:,}", 0.1 + 0.6 * done / max(total, 1))
 
     return parallel_links(
-        distinct.texts, langs, encoder=make_encoder(model), cache=ctx.cache, anchors=_anchor_rows(ctx), progress=encode_progress
+        distinct.texts,
+        langs,
+        encoder=make_encoder(model),
+        cache=ctx.cache,
+        anchors=_anchor_rows(ctx),
+        progress=encode_progress,
+        text_scripts=scripts,
+        passage_vectors=vectors,
     )
 
 
@@ -221,8 +246,14 @@ def failure_analysis(
     dense: RankedProfile | None,
     qrels_key: str,
     progress: StepProgress | None = None,
+    doc_scripts: Sequence[str] | None = None,
 ) -> FailureAnalysis:
-    """Copy and parallel groups, embeddings for passage labels, BM25 reasons; read from disk when cached."""
+    """Copy and parallel groups, embeddings for passage labels, BM25 reasons; read from disk when cached.
+
+    ``doc_scripts``: each passage's :func:`~nanomlqa_viz.languages.script_of` when already known
+    (the task's languages hold them), else computed for the parallel-passage detector.
+    """
+    from nanomlqa_viz.bm25_tokens import token_idf
     from nanomlqa_viz.cross_script import bm25_reasons
     from nanomlqa_viz.dense import passage_embeddings
     from nanomlqa_viz.encoders import make_encoder
@@ -236,10 +267,13 @@ def failure_analysis(
     key = analysis_key(ctx, qrels=qrels_key, bm25=bm25, dense=dense, languages=languages_key)
     name = f"analysis/{ctx.fingerprint}-{key}"
     cached = ctx.cache.load(name, key={"analysis": key})
-    embeddings = None
-    if model is not None:
-        step("loading passage embeddings", 0.05)
-        embeddings = passage_embeddings(ctx.distinct, encoder=make_encoder(model), cache=ctx.cache)
+    loaded: list[np.ndarray] = []
+
+    def load_embeddings() -> np.ndarray:
+        if not loaded:
+            loaded.append(passage_embeddings(ctx.distinct, encoder=make_encoder(model), cache=ctx.cache))
+        return loaded[0]
+
     if cached is not None and _valid_cached(cached, task.n_docs):
         links = {k.removeprefix("link_"): v for k, v in cached.items() if k.startswith("link_")}
         groups = PassageGroups(
@@ -250,15 +284,23 @@ def failure_analysis(
         step("finding exact copies", 0.02)
         links: dict[str, np.ndarray] = {"pairs": np.zeros((0, 2), dtype=np.int64), "score": np.zeros(0)}
         if model is not None:
+            step("loading passage embeddings", 0.05)
+            vectors = load_embeddings()
             step("finding parallel passages", 0.1)
-            found = _parallel_links(ctx, doc_langs, model=model, progress=progress)
+            found = _parallel_links(ctx, doc_langs, doc_scripts, vectors, model=model, progress=progress)
             links = {"pairs": np.asarray(found.pairs, dtype=np.int64).reshape(-1, 2), "score": np.asarray(found.score)}
             links.update({f"evidence_{k}": np.asarray(v) for k, v in found.evidence.items()})
-        pairs = _first_doc(ctx)[links["pairs"]] if model is not None else None  # rows -> a document of each text
-        groups = passage_groups(task.doc_texts, translation_pairs=pairs)
+        # Groups of the distinct texts (pairs are rows of them), then of every passage: as over the passages, in fewer steps.
+        by_text = passage_groups(ctx.distinct.texts, translation_pairs=links["pairs"] if model is not None else None)
+        row_of_doc = ctx.distinct.row_of_doc
+        groups = PassageGroups(
+            copy_group=by_text.copy_group[row_of_doc],
+            translation_group=by_text.translation_group[row_of_doc],
+            translations_known=by_text.translations_known,
+        )
         step("explaining BM25 failures", 0.8)
         mode = RelevanceMode.PARALLEL if model is not None else RelevanceMode.COPIES
-        reasons = bm25_reasons(task, index=ctx.bm25_index, bm25=bm25, relevant=expanded_qrels(task, groups, mode=mode))
+        reasons = bm25_reasons(task, index=token_idf(ctx), bm25=bm25, relevant=expanded_qrels(task, groups, mode=mode))
         arrays = {
             "copy_group": groups.copy_group,
             "translation_group": groups.translation_group,
@@ -268,16 +310,17 @@ def failure_analysis(
         ctx.cache.save(name, key={"analysis": key}, arrays=arrays)
     step("done", 1.0)
     explanations = None
-    if embeddings is not None:
-        explanations = Explanations(groups=groups, embeddings=embeddings, row_of_doc=ctx.distinct.row_of_doc)
+    if model is not None:
+        explanations = Explanations(groups=groups, row_of_doc=ctx.distinct.row_of_doc, load_embeddings=load_embeddings)
     return FailureAnalysis(key=key, groups=groups, explanations=explanations, links=links, bm25_reasons=reasons)
 
 
 def _first_doc(ctx: ProfileContext) -> np.ndarray:
+    """The first document of each distinct text."""
     distinct = ctx.distinct
     first = np.full(len(distinct.texts), -1, dtype=np.int64)
-    for doc in range(len(distinct.row_of_doc) - 1, -1, -1):
-        first[distinct.row_of_doc[doc]] = doc
+    rows, docs = np.unique(np.asarray(distinct.row_of_doc, dtype=np.int64), return_index=True)
+    first[rows] = docs
     return first
 
 

@@ -219,6 +219,7 @@ class Pipeline:
                 dense=dense,
                 qrels_key=self.qrels_key,
                 progress=progress,
+                doc_scripts=self.languages.doc_script,
             ),
         )
 
@@ -329,6 +330,9 @@ class View:
         if mode == RelevanceMode.STRICT:
             return None
         if mode == RelevanceMode.COPIES:
+            if self.analysis_ready:  # the analysis in memory holds the same copy groups: no pass over the texts
+                copies = self.analysis().groups.copy_group
+                return PassageGroups(copy_group=copies, translation_group=np.full(len(copies), -1), translations_known=False)
             return self.pipeline.copy_groups
         return self.analysis().groups
 

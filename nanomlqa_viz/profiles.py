@@ -102,6 +102,10 @@ def bm25_profile(ctx: ProfileContext, *, params: BM25Params = BM25Params()) -> R
 
     def compute() -> dict[str, np.ndarray]:
         index = ctx.bm25_index if params == BM25Params() else build_bm25_index(ctx.task.doc_texts, params=params)
+        if params == BM25Params():
+            from nanomlqa_viz.bm25_tokens import save_token_idf
+
+            save_token_idf(ctx.cache, ctx.fingerprint, index)  # the BM25 reasons read it instead of rebuilding the index
         return {"scores": index.score([tokenize(q) for q in ctx.task.query_texts])}
 
     arrays = ctx._cached_scores("bm25", key, compute)

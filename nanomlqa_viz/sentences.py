@@ -26,9 +26,10 @@ passage embeddings.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 import regex
@@ -76,17 +77,74 @@ _END = regex.compile(
     rf"[{regex.escape(_SOFT_ENDS)}]+[{regex.escape(_CLOSERS)}]*\s+|[{regex.escape(_HARD_ENDS)}]+[{regex.escape(_CLOSERS)}]*\s*"
 )
 # A glued end: word of >= 2 letters (or a digit / % / closing bracket) + . ! ? + capitalised word or uncased letter.
-_GLUED = regex.compile(r"(?<=(?:[\p{L}\p{M}]{2}|[\d%)\]])[.!?])(?=\p{Lu}\p{Ll}|\p{Lo})")
+# (The mark is matched first, so the engine jumps from mark to mark; the cut is after it, at the match's end.)
+_GLUED = regex.compile(r"[.!?](?<=(?:[\p{L}\p{M}]{2}|[\d%)\]])[.!?])(?=\p{Lu}\p{Ll}|\p{Lo})")
 _WORD_BEFORE = regex.compile(r"([\p{L}\p{M}\p{N}.]*)$")
+# The same, searched from the end (one pass instead of one per start position). ``$`` also matches
+# before a final line break, where the two differ: there the forward search is used.
+_WORD_BEFORE_REVERSED = regex.compile(r"(?r)([\p{L}\p{M}\p{N}.]*)$")
 # Thai and Lao separate sentences (and clauses) by a space alone.
 _SPACE_END = regex.compile(r"(?<=[\p{Script=Thai}\p{Script=Lao}])\s+(?=[\p{Script=Thai}\p{Script=Lao}])")
+_SPACE_SCRIPT = regex.compile(r"[\p{Script=Thai}\p{Script=Lao}]")
 _CLAUSE_MARK = regex.compile(r"[,;:،؛、，；：]\s*")
 _SPACE = regex.compile(r"\s+")
+_PREFIX_BATCH = 1_000  # texts whose prefix sums are computed together by sentence_table
+
+
+_LETTER = regex.compile(r"\p{L}")
+
+
+@cache
+def _weight_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per code point, its weight in :func:`sentence_units` and in the window scan of :func:`_windows`.
+
+    Units: 1 for a letter or digit, plus ``CJK_WEIGHT - 1`` for a CJK character; scan: ``CJK_WEIGHT``
+    for a CJK character, else 1 for a letter or digit. Both come from the same patterns as the
+    per-character rules (``_LETTER_OR_DIGIT``, ``_CJK``, which match one code point without
+    context), applied once to every code point.
+    """
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+
+    def members(pattern: regex.Pattern) -> np.ndarray:
+        mask = np.ones(sys.maxunicode + 1, dtype=bool)
+        mask[_code_points(pattern.sub("", every))] = False  # what is left matched nothing
+        return mask
+
+    letter_or_digit, cjk = members(_LETTER_OR_DIGIT), members(_CJK)
+    units = letter_or_digit.astype(np.int32) + (CJK_WEIGHT - 1) * cjk
+    scan = np.where(cjk, CJK_WEIGHT, letter_or_digit).astype(np.int32)
+    return units, scan
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
 def sentence_units(text: str) -> int:
     """Length for the long-sentence and short-sentence rules: letters and digits, a CJK character counting ``CJK_WEIGHT``."""
-    return len(_LETTER_OR_DIGIT.findall(text)) + (CJK_WEIGHT - 1) * len(_CJK.findall(text))
+    return int(_weight_tables()[0][_code_points(text)].sum())
+
+
+@dataclass(frozen=True, eq=False)
+class _PrefixSums:
+    """Cumulative units and scan weights of some texts written one after the other (index i: the characters before i)."""
+
+    units: np.ndarray
+    scan: np.ndarray
+    starts: np.ndarray
+    """Where each text starts."""
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> _PrefixSums:
+        codes = _code_points("".join(texts))
+        units, scan = _weight_tables()
+        zero = np.zeros(1, dtype=np.int64)
+        starts = np.concatenate([zero, np.cumsum([len(t) for t in texts], dtype=np.int64)])
+        return cls(
+            units=np.concatenate([zero, np.cumsum(units[codes])]),
+            scan=np.concatenate([zero, np.cumsum(scan[codes])]),
+            starts=starts,
+        )
 
 
 def _is_end(text: str, match: regex.Match) -> bool:
@@ -99,7 +157,14 @@ def _is_end(text: str, match: regex.Match) -> bool:
         return False  # "etc. and", "v. Chr. wurde": a lower-case word continues the sentence
     if not marks.startswith(".") or marks.startswith("..."):
         return True
-    word = _WORD_BEFORE.search(text, max(0, match.start() - 40), match.start()).group(1)
+    start = match.start()
+    before = _WORD_BEFORE if start and text[start - 1] == "\n" else _WORD_BEFORE_REVERSED
+    return _ends_after(before.search(text, max(0, start - 40), start).group(1))
+
+
+@lru_cache(maxsize=2**16)
+def _ends_after(word: str) -> bool:
+    """Whether a full stop after ``word`` (letters, marks, digits and dots before it) ends a sentence."""
     bare = word.rstrip(".").split(".")[-1] if word else ""
     if not bare:
         return True
@@ -108,7 +173,7 @@ def _is_end(text: str, match: regex.Match) -> bool:
     folded = bare.casefold()
     if folded in _ABBREVIATIONS or word.casefold().rstrip(".").replace(".", "") in _ABBREVIATIONS:
         return False
-    letters = regex.findall(r"\p{L}", bare)
+    letters = _LETTER.findall(bare)
     if not any(c.isupper() or c.islower() for c in letters):
         return len(letters) > 2  # scripts without case: transliterated initials ("एफ.", "के.", "تي.")
     return len(letters) > 1  # single letters are initials ("J.", "B.", "z.")
@@ -116,21 +181,28 @@ def _is_end(text: str, match: regex.Match) -> bool:
 
 def _cut_points(text: str) -> list[int]:
     points = [m.end() for m in _END.finditer(text) if _is_end(text, m)]
-    points += [m.start() for m in _GLUED.finditer(text)]
-    points += [m.end() for m in _SPACE_END.finditer(text)]
+    points += [m.end() for m in _GLUED.finditer(text)]
+    if _SPACE_SCRIPT.search(text):
+        points += [m.end() for m in _SPACE_END.finditer(text)]
     return sorted(set(points))
 
 
-def _windows(text: str, start: int, end: int, max_units: int) -> list[tuple[int, int]]:
-    """Cut ``text[start:end]`` into pieces of at most ``max_units``, at the last clause mark or space before the limit."""
+def _windows(
+    text: str, start: int, end: int, max_units: int, prefix: Callable[[], tuple[_PrefixSums, int]]
+) -> list[tuple[int, int]]:
+    """Cut ``text[start:end]`` into pieces of at most ``max_units``, at the last clause mark or space before the limit.
+
+    ``prefix()`` gives the prefix sums holding ``text`` and where ``text`` starts in them; it is not
+    asked for when the piece cannot exceed the limit (no character weighs more than ``CJK_WEIGHT``).
+    """
+    if (end - start) * CJK_WEIGHT <= max_units:
+        return [(start, end)]
+    sums, base = prefix()
+    units, scan = sums.units, sums.scan
     out = []
-    while sentence_units(text[start:end]) > max_units:
-        units, limit = 0, end
-        for pos in range(start, end):
-            units += CJK_WEIGHT if _CJK.match(text, pos) else (1 if _LETTER_OR_DIGIT.match(text, pos) else 0)
-            if units > max_units:
-                limit = pos
-                break
+    while units[base + end] - units[base + start] > max_units:
+        # The first position whose weight takes the running sum from ``start`` past the limit (``end`` if none).
+        limit = min(int(np.searchsorted(scan, scan[base + start] + max_units, side="right")) - 1 - base, end)
         # The last clause mark in the second half of the window, else the last space there, else a hard cut.
         half = start + (limit - start) // 2
         cut = limit
@@ -146,14 +218,11 @@ def _windows(text: str, start: int, end: int, max_units: int) -> list[tuple[int,
     return out
 
 
-def sentence_spans(text: str, *, max_units: int = MAX_SENTENCE_UNITS) -> list[tuple[int, int]]:
-    """Character spans ``(start, end)`` of the sentences of ``text``, white space trimmed, in order."""
-    if max_units < 1:
-        raise ValueError("max_units must be at least 1")
+def _spans(text: str, max_units: int, prefix: Callable[[], tuple[_PrefixSums, int]]) -> list[tuple[int, int]]:
     bounds = [0, *_cut_points(text), len(text)]
     spans = []
     for a, b in itertools.pairwise(bounds):
-        for s, e in _windows(text, a, b, max_units):
+        for s, e in _windows(text, a, b, max_units, prefix):
             while s < e and text[s].isspace():
                 s += 1
             while e > s and text[e - 1].isspace():
@@ -161,6 +230,20 @@ def sentence_spans(text: str, *, max_units: int = MAX_SENTENCE_UNITS) -> list[tu
             if s < e:
                 spans.append((s, e))
     return spans
+
+
+def sentence_spans(text: str, *, max_units: int = MAX_SENTENCE_UNITS) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of the sentences of ``text``, white space trimmed, in order."""
+    if max_units < 1:
+        raise ValueError("max_units must be at least 1")
+    computed: list[_PrefixSums] = []
+
+    def prefix() -> tuple[_PrefixSums, int]:
+        if not computed:
+            computed.append(_PrefixSums.of([text]))
+        return computed[0], 0
+
+    return _spans(text, max_units, prefix)
 
 
 def split_sentences(text: str, *, max_units: int = MAX_SENTENCE_UNITS) -> list[str]:
@@ -185,6 +268,8 @@ class SentenceTable:
     """(m,) int64: the distinct sentence of each occurrence."""
     occurrence_span: np.ndarray
     """(m, 2) int64: its character span in its text."""
+    known_units: np.ndarray | None = field(default=None, repr=False)
+    """(n_sentences,) int64 :func:`sentence_units` of each sentence when already counted (else counted when asked)."""
 
     def __post_init__(self) -> None:
         m = len(self.occurrence_sentence)
@@ -192,6 +277,8 @@ class SentenceTable:
             raise ValueError("text_offsets must end at the number of occurrences")
         if self.occurrence_span.shape != (m, 2):
             raise ValueError("occurrence_span must be (occurrences, 2)")
+        if self.known_units is not None and self.known_units.shape != (len(self.sentences),):
+            raise ValueError("known_units must hold one count per sentence")
         if m and (self.occurrence_sentence.min() < 0 or self.occurrence_sentence.max() >= len(self.sentences)):
             raise ValueError("occurrence_sentence must index sentences")
 
@@ -199,7 +286,7 @@ class SentenceTable:
     def n_texts(self) -> int:
         return len(self.text_offsets) - 1
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return fingerprint(self.sentences)
 
@@ -218,6 +305,8 @@ class SentenceTable:
     @cached_property
     def units(self) -> np.ndarray:
         """(n_sentences,) int64: :func:`sentence_units` of each sentence."""
+        if self.known_units is not None:
+            return self.known_units
         return np.fromiter((sentence_units(s) for s in self.sentences), dtype=np.int64, count=len(self.sentences))
 
     @cached_property
@@ -236,22 +325,45 @@ class SentenceTable:
 
 def sentence_table(texts: Sequence[str], *, max_units: int = MAX_SENTENCE_UNITS) -> SentenceTable:
     """Split every text (:func:`sentence_spans`) and keep each distinct sentence once."""
-    ids: dict[str, int] = {}
+    if max_units < 1:
+        raise ValueError("max_units must be at least 1")
+    ids: dict[str, int] = {}  # normalised sentence -> id; -1: punctuation alone ("." "[...]"), no sentence
+    units: list[int] = []
+    normalised: dict[str, str] = {}  # each piece as written is normalised once
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     occurrence: list[int] = []
     spans: list[tuple[int, int]] = []
+    batch: list[tuple[_PrefixSums, int]] = []  # prefix sums of the texts [first, first + _PREFIX_BATCH), made when one is needed
+
+    def prefix() -> tuple[_PrefixSums, int]:
+        first = row - row % _PREFIX_BATCH
+        if not batch or batch[0][1] != first:
+            batch[:] = [(_PrefixSums.of(texts[first : first + _PREFIX_BATCH]), first)]
+        sums = batch[0][0]
+        return sums, int(sums.starts[row - first])
+
     for row, text in enumerate(texts):
-        for s, e in sentence_spans(text, max_units=max_units):
-            key = normalise_text(text[s:e])
-            if sentence_units(key):  # punctuation alone ("." "[...]") is no sentence
-                occurrence.append(ids.setdefault(key, len(ids)))
+        for s, e in _spans(text, max_units, prefix):
+            piece = text[s:e]
+            key = normalised.get(piece)
+            if key is None:
+                key = normalised[piece] = normalise_text(piece)
+            sentence = ids.get(key)
+            if sentence is None:
+                count = sentence_units(key)  # once per distinct sentence: it is also the table's ``units``
+                sentence = ids[key] = len(units) if count else -1
+                if count:
+                    units.append(count)
+            if sentence >= 0:
+                occurrence.append(sentence)
                 spans.append((s, e))
         offsets[row + 1] = len(occurrence)
     return SentenceTable(
-        sentences=tuple(ids),
+        sentences=tuple(k for k, v in ids.items() if v >= 0),
         text_offsets=offsets,
         occurrence_sentence=np.asarray(occurrence, dtype=np.int64),
         occurrence_span=np.asarray(spans, dtype=np.int64).reshape(-1, 2),
+        known_units=np.asarray(units, dtype=np.int64),
     )
 
 

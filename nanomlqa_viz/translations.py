@@ -46,7 +46,10 @@ over each side's nearest sentences (Artetxe & Schwenk, 2019), agreeing numbers, 
 and is no boilerplate (see :class:`ParallelParams`); the union with the whole-passage links is
 returned with per-link evidence (which sentence pair, its margin, the whole-passage score).
 Only links touching given ``anchors`` can be asked for: the sentence search then costs anchor
-sentences × corpus sentences (:mod:`nanomlqa_viz.neighbours`: exact up to 200k vectors).
+sentences × corpus sentences (:mod:`nanomlqa_viz.neighbours`: exact search up to 200k vectors,
+faiss flat where the product is large), and from :data:`ANCHORED_FROM` distinct texts on the
+whole-passage detector scores only the pairs touching an anchor too (:func:`score_candidates`;
+below it, the whole corpus).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 import regex
@@ -69,6 +72,8 @@ from nanomlqa_viz.neighbours import vector_index
 from nanomlqa_viz.sentences import SentenceTable
 
 __all__ = [
+    "ANCHORED_FROM",
+    "IDF_SAMPLE",
     "PARALLEL_DETECTOR_VERSION",
     "PARALLEL_EVIDENCE",
     "ParallelParams",
@@ -83,6 +88,18 @@ __all__ = [
 ]
 
 UNKNOWN_LANGUAGES = frozenset({"", "und"})
+ANCHORED_FROM = 30_000
+"""Distinct texts from which :func:`score_candidates` given anchors scores only the pairs touching them.
+
+Nine times the NanoMLQA replica's 3,373 distinct texts. On 2 cores the full scoring takes about 3 s
+at 10,000 texts and 8 s at 30,000 (two million candidate pairs), and grows faster than the corpus
+(every text's neighbours in every language); scoring the pairs of 196 anchors takes 1.3 s at
+10,000 texts, 3 s at 30,000 and 4.4 s at 100,000 (``bench/bench_scale.py``'s corpora).
+On the replica with the threshold forced to 0, 241 of its 243 parallel links stay (4 others
+appear); on the demo the anchors' whole-passage links are the full run's.
+"""
+IDF_SAMPLE = 10_000
+"""Texts whose numbers and names stand for the corpus's in the idf weights of anchored scoring."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,11 +240,15 @@ _NON_LATIN = regex.compile(r"[\p{L}--\p{Script=Latin}]", flags=regex.V1)
 @cache
 def _digit_table() -> dict[int, str]:
     """Every non-ASCII Unicode decimal digit (Arabic-Indic, Devanagari, full-width, ...) to ASCII."""
-    return {
-        code: str(unicodedata.decimal(chr(code)))
-        for code in range(128, sys.maxunicode + 1)
-        if unicodedata.category(chr(code)) == "Nd"
-    }
+    every = "".join(map(chr, range(128, sys.maxunicode + 1)))
+    # str.isdecimal is the general category Nd (the digits unicodedata.decimal knows): a cheap first pass.
+    return {ord(c): str(unicodedata.decimal(c)) for c in every if c.isdecimal() and unicodedata.category(c) == "Nd"}
+
+
+@cache
+def _other_digits() -> frozenset[str]:
+    """The characters :func:`_digit_table` translates (a text without any is left as it is)."""
+    return frozenset(map(chr, _digit_table()))
 
 
 def number_tokens(text: str) -> frozenset[str]:
@@ -239,11 +260,13 @@ def number_tokens(text: str) -> frozenset[str]:
     21196公里 all give ``"21196"``, the Hindi 3,00,000 and 300,000 both ``"300000"``, 3.5 and
     3,5 both ``"35"``, and years stay as written (1867年 -> ``"1867"``).
     """
-    text = text.translate(_digit_table())
+    if not _other_digits().isdisjoint(text):
+        text = text.translate(_digit_table())
     text = _SPACE_GROUPED.sub(lambda m: m.group().replace(" ", ""), text)
     return frozenset(_SEPARATOR.sub("", m.group()) for m in _NUMBER.finditer(text))
 
 
+@lru_cache(maxsize=2**18)
 def _fold(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
@@ -328,8 +351,14 @@ def _candidate_pairs(nb: _Neighbours) -> tuple[np.ndarray, np.ndarray, np.ndarra
 # ----------------------------------------------------------------------------- token evidence
 
 
-def _idf_matrix(token_sets: Sequence[frozenset[str]], *, idf_cap: float) -> sparse.csr_matrix:
-    """Texts × tokens; each entry is the token's weight ``min(log(n / df), idf_cap)``."""
+def _idf_matrix(
+    token_sets: Sequence[frozenset[str]], *, idf_cap: float, df_sets: Sequence[frozenset[str]] | None = None
+) -> sparse.csr_matrix:
+    """Texts × tokens; each entry is the token's weight ``min(log(n / df), idf_cap)``.
+
+    ``n`` and ``df`` (texts holding the token) count ``token_sets``, or ``df_sets`` when given (a
+    sample of the corpus standing for all of it; a token it lacks counts as in one text).
+    """
     vocab: dict[str, int] = {}
     indptr = np.zeros(len(token_sets) + 1, dtype=np.int64)
     indices: list[int] = []
@@ -340,7 +369,12 @@ def _idf_matrix(token_sets: Sequence[frozenset[str]], *, idf_cap: float) -> spar
     matrix = sparse.csr_matrix(
         (np.ones(len(indices)), np.asarray(indices, dtype=np.int64), indptr), shape=(n, max(len(vocab), 1))
     )
-    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    if df_sets is None:
+        df = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    else:
+        n = len(df_sets)
+        counted = [vocab[t] for tokens in df_sets for t in tokens if t in vocab]
+        df = np.bincount(np.asarray(counted, dtype=np.int64), minlength=matrix.shape[1])
     idf = np.minimum(np.log(max(n, 1) / np.maximum(df, 1)), idf_cap)
     matrix.data = idf[matrix.indices]
     return matrix
@@ -383,29 +417,138 @@ def _max_bonus(params: TranslationParams, n_lang: int) -> float:
     )
 
 
+def _knn_means(sims: np.ndarray, margin_k: int) -> np.ndarray:
+    """Mean of the ``margin_k`` best cosines of each neighbour list (last axis; nan: absent), 0 where there is none."""
+    top = sims[..., : min(margin_k, sims.shape[-1])]
+    counts = np.sum(~np.isnan(top), axis=-1)
+    return np.where(counts > 0, np.nansum(top, axis=-1) / np.maximum(counts, 1), 0.0)
+
+
 def _candidates(
     texts: Sequence[str], lang_index: np.ndarray, n_lang: int, embeddings: np.ndarray, params: TranslationParams
 ) -> _Candidates:
+    """Every text's candidate pairs (the whole corpus), with their evidence."""
     nb = _neighbours(embeddings, lang_index, n_lang, k=params.neighbours, block_size=params.block_size)
     pairs, cosine, rank_ij, rank_ji = _candidate_pairs(nb)
     i, j = pairs[:, 0], pairs[:, 1]
-    top = nb.sims[:, :, : min(params.margin_k, nb.sims.shape[2])]
-    counts = np.sum(~np.isnan(top), axis=2)
-    knn = np.where(counts > 0, np.nansum(top, axis=2) / np.maximum(counts, 1), 0.0)  # (n, L)
+    knn = _knn_means(nb.sims, params.margin_k)  # (n, L)
     margin = cosine - (knn[i, lang_index[j]] + knn[j, lang_index[i]]) / 2
+    mutual = (rank_ij == 0) & (rank_ji == 0)
+    return _with_evidence(texts, lang_index, n_lang, pairs, cosine, margin, mutual, params, idf_sample=None)
 
+
+def _anchored_candidates(
+    texts: Sequence[str],
+    lang_index: np.ndarray,
+    n_lang: int,
+    embeddings: np.ndarray,
+    anchors: np.ndarray,
+    params: TranslationParams,
+    idf_sample: int,
+) -> _Candidates:
+    """The candidate pairs that touch an anchor, with their evidence (see :func:`score_candidates`)."""
+    anchors = np.unique(anchors)
+    anchors = anchors[lang_index[anchors] >= 0]
+    members = [np.flatnonzero(lang_index == col) for col in range(n_lang)]
+    k, back_k = params.neighbours, min(params.margin_k, params.neighbours)
+    # Forward: every anchor's nearest texts of every other language (its margin side, its rank of each).
+    src, dst, sims, first, knn_src = [], [], [], [], []
+    for col in range(n_lang):
+        queries = anchors[lang_index[anchors] != col]
+        if len(queries) == 0 or len(members[col]) == 0:
+            continue
+        found = vector_index(embeddings[members[col]], expected_queries=len(queries)).search(embeddings[queries], k=k)
+        present = found.rows >= 0
+        knn = _knn_means(found.sims, params.margin_k)
+        q, slot = np.nonzero(present)
+        src.append(queries[q])
+        dst.append(members[col][found.rows[q, slot]])
+        sims.append(found.sims[q, slot])
+        first.append(slot == 0)
+        knn_src.append(knn[q])
+    if not src:
+        none = np.zeros(0)
+        return _with_evidence(
+            texts,
+            lang_index,
+            n_lang,
+            np.zeros((0, 2), dtype=np.int64),
+            none,
+            none,
+            none.astype(bool),
+            params,
+            idf_sample=idf_sample,
+        )
+    src, dst, sims = np.concatenate(src), np.concatenate(dst), np.concatenate(sims).astype(np.float64)
+    first, knn_src = np.concatenate(first), np.concatenate(knn_src)
+    # Backward: each candidate's nearest texts of its anchor's language (the other margin side, mutuality).
+    knn_dst = np.zeros(len(src))
+    mutual = np.zeros(len(src), dtype=bool)
+    for col in range(n_lang):
+        sel = np.flatnonzero(lang_index[src] == col)
+        if len(sel) == 0:
+            continue
+        queries, inverse = np.unique(dst[sel], return_inverse=True)
+        found = vector_index(embeddings[members[col]], expected_queries=len(queries)).search(embeddings[queries], k=back_k)
+        knn_dst[sel] = _knn_means(found.sims, params.margin_k)[inverse]
+        best = np.where(found.rows[:, 0] >= 0, members[col][np.maximum(found.rows[:, 0], 0)], -1)
+        mutual[sel] = first[sel] & (best[inverse] == src[sel])
+    margin = sims - (knn_src + knn_dst) / 2
+    # One record per pair (two anchors may list each other), i < j.
+    n = len(lang_index)
+    keys, keep = np.unique(np.minimum(src, dst) * n + np.maximum(src, dst), return_index=True)
+    pairs = np.stack([keys // n, keys % n], axis=1)
+    return _with_evidence(texts, lang_index, n_lang, pairs, sims[keep], margin[keep], mutual[keep], params, idf_sample=idf_sample)
+
+
+def _with_evidence(
+    texts: Sequence[str],
+    lang_index: np.ndarray,
+    n_lang: int,
+    pairs: np.ndarray,
+    cosine: np.ndarray,
+    margin: np.ndarray,
+    mutual: np.ndarray,
+    params: TranslationParams,
+    *,
+    idf_sample: int | None,
+) -> _Candidates:
+    """Drop the pairs that cannot reach the threshold; the number, name and length terms and the base score of the others.
+
+    ``idf_sample``: ``None`` reads the numbers and names of every text (idf over all of them); else
+    only those of the texts in a pair, with idf over a fixed random sample of that many texts.
+    """
     # Pairs that cannot reach the threshold (nor count as strong) whatever their text evidence: dropped now.
     hopeless = margin + _max_bonus(params, n_lang) < min(params.threshold, params.strong)
     keep = ~hopeless
-    pairs, i, j, cosine, margin = pairs[keep], i[keep], j[keep], cosine[keep], margin[keep]
-    mutual = (rank_ij[keep] == 0) & (rank_ji[keep] == 0)
+    pairs, cosine, margin, mutual = pairs[keep], cosine[keep], margin[keep], mutual[keep]
+    i, j = pairs[:, 0], pairs[:, 1]
 
-    numbers = _idf_matrix([number_tokens(t) for t in texts], idf_cap=params.idf_cap)
-    names = _idf_matrix([latin_names(t) for t in texts], idf_cap=params.idf_cap)
+    if idf_sample is None:
+        numbers = _idf_matrix([number_tokens(t) for t in texts], idf_cap=params.idf_cap)
+        names = _idf_matrix([latin_names(t) for t in texts], idf_cap=params.idf_cap)
+        ri, rj = i, j
+    else:
+        involved = np.unique(pairs)
+        size = min(idf_sample, len(texts)) if len(involved) else 0
+        sample = np.sort(np.random.default_rng(0).choice(len(texts), size=size, replace=False))
+        read = np.union1d(involved, sample).tolist()
+        found_numbers = {row: number_tokens(texts[row]) for row in read}
+        found_names = {row: latin_names(texts[row]) for row in read}
+        sample_rows = sample.tolist()
+        numbers = _idf_matrix(
+            [found_numbers[r] for r in involved.tolist()],
+            idf_cap=params.idf_cap,
+            df_sets=[found_numbers[r] for r in sample_rows],
+        )
+        names = _idf_matrix(
+            [found_names[r] for r in involved.tolist()], idf_cap=params.idf_cap, df_sets=[found_names[r] for r in sample_rows]
+        )
+        ri, rj = np.searchsorted(involved, i), np.searchsorted(involved, j)
     number_total = np.asarray(numbers.sum(axis=1)).ravel()
-    numbers_shared = _shared_weight(numbers, i, j)
-    numbers_unmatched = np.maximum(np.minimum(number_total[i], number_total[j]) - numbers_shared, 0.0)
-    names_shared = _shared_weight(names, i, j)
+    numbers_shared = _shared_weight(numbers, ri, rj)
+    numbers_unmatched = np.maximum(np.minimum(number_total[ri], number_total[rj]) - numbers_shared, 0.0)
+    names_shared = _shared_weight(names, ri, rj)
 
     length = np.array([len(t) for t in texts], dtype=np.float64)
     relative = np.ones_like(length)
@@ -465,10 +608,35 @@ def score_candidates(
     embeddings: np.ndarray,
     *,
     params: TranslationParams = TranslationParams(),
+    anchors: Sequence[int] | None = None,
+    anchored_from: int | None = None,
+    idf_sample: int | None = None,
 ) -> TranslationLinks:
     """Every candidate pair that could reach the threshold, with its final score (no threshold applied).
 
     What :func:`find_translations` thresholds; for benchmarks and threshold choices.
+
+    ``anchors`` (rows of ``texts``): the pairs asked for are those touching an anchor. Below
+    ``anchored_from`` texts (default :data:`ANCHORED_FROM`), or without anchors, every text is
+    scored against every other language, as described in the module docstring, and the caller
+    keeps the pairs it wants. From ``anchored_from`` texts on, that costs minutes (every text's
+    neighbours in every language, every text's numbers and names), so only the pairs touching an
+    anchor are scored, with these approximations of the full run:
+
+    * candidates are the anchors' ``neighbours`` nearest texts of every other language; a text
+      that lists an anchor among its own nearest texts but is not among the anchor's is missed
+      (such pairs rarely have a margin: the anchor is closer to others);
+    * the margin and mutuality are exact: each candidate's nearest texts are searched in its
+      anchor's language only (the ``margin_k`` best);
+    * numbers and names are read for the texts in a pair only; their idf weights count a fixed
+      random sample of ``idf_sample`` texts (default :data:`IDF_SAMPLE`) instead of all (tokens
+      in few texts reach ``idf_cap`` either way; a common token's weight moves by about 0.1);
+    * the group terms use the strong partners found among these pairs: an anchor's partner in a
+      language is known, a candidate's only where it pairs with another anchor there, so pairs
+      get less support (and fewer conflicts) than in the full run.
+
+    The threshold is far above the NanoMLQA replica's 3,373 distinct texts, whose results are
+    those of the full run.
     """
     n = len(texts)
     if len(langs) != n or embeddings.ndim != 2 or embeddings.shape[0] != n:
@@ -477,7 +645,14 @@ def score_candidates(
     if n_lang < 2:
         return TranslationLinks(pairs=np.zeros((0, 2), dtype=np.int64), score=np.zeros(0))
     emb = np.ascontiguousarray(embeddings, dtype=np.float32)
-    cand = _candidates(texts, lang_index, n_lang, emb, params)
+    if anchors is not None and n >= (ANCHORED_FROM if anchored_from is None else anchored_from):
+        anchor_rows = np.asarray(list(anchors), dtype=np.int64)
+        if len(anchor_rows) and (anchor_rows.min() < 0 or anchor_rows.max() >= n):
+            raise ValueError(f"anchors must be rows of texts (0..{n - 1})")
+        sample = IDF_SAMPLE if idf_sample is None else idf_sample
+        cand = _anchored_candidates(texts, lang_index, n_lang, emb, anchor_rows, params, sample)
+    else:
+        cand = _candidates(texts, lang_index, n_lang, emb, params)
     support, conflict = _group_terms(cand.pairs, cand.base, lang_index, n_lang, strong=params.strong)
     score = cand.base + params.support_bonus * support - params.conflict_penalty * conflict
     return TranslationLinks(pairs=cand.pairs, score=score, evidence={**cand.terms, "support": support, "conflict": conflict})
@@ -620,13 +795,18 @@ def _number_excess(a: frozenset[str], b: frozenset[str]) -> int:
     return len(poorer - richer) - len(a & b)
 
 
-def _in_text_script(table: SentenceTable, texts: Sequence[str]) -> np.ndarray:
+def _in_text_script(table: SentenceTable, texts: Sequence[str], text_scripts: Sequence[str] | None = None) -> np.ndarray:
     """Per distinct sentence: written in the dominant script of every text holding it.
 
     An English reference inside an Arabic passage is no Arabic sentence: matched to English
     sentences it would link the passages by a shared quotation, not a translation.
+    ``text_scripts``: :func:`~nanomlqa_viz.languages.script_of` of every text when already known.
     """
-    text_script = np.array([script_of(t) for t in texts], dtype=object)
+    if text_scripts is None:
+        text_scripts = [script_of(t) for t in texts]
+    elif len(text_scripts) != len(texts):
+        raise ValueError(f"texts ({len(texts)}) and text_scripts ({len(text_scripts)}) must have one entry each")
+    text_script = np.array(text_scripts, dtype=object)
     sentence_script = np.array(table.scripts, dtype=object)
     ok = np.ones(len(table.sentences), dtype=bool)
     mismatch = sentence_script[table.occurrence_sentence] != text_script[table.occurrence_text]
@@ -647,9 +827,9 @@ def _parallel_sentences(
     sent_lang = _sentence_languages(table, lang_index)
     usable = (sent_lang >= 0) & (table.units >= params.min_units) & (table.text_count <= params.max_texts) & in_script
     members = [np.flatnonzero(usable & (sent_lang == col)) for col in range(n_lang)]
-    indexes = [vector_index(emb[m], expected_queries=int(anchor_mask.sum())) for m in members]
     queries = np.unique(table.occurrence_sentence[anchor_mask[table.occurrence_text]])
     queries = queries[usable[queries]]
+    indexes = [vector_index(emb[m], expected_queries=len(queries)) for m in members]
     k, tol = params.margin_k, params.tie_tolerance
 
     def search(ids: np.ndarray, col: int) -> tuple[np.ndarray, np.ndarray]:
@@ -767,6 +947,7 @@ def find_parallel_passages(
     anchors: Sequence[int] | None = None,
     params: ParallelParams = ParallelParams(),
     passage_candidates: TranslationLinks | None = None,
+    text_scripts: Sequence[str] | None = None,
 ) -> TranslationLinks:
     """Pairs of ``texts`` (distinct texts) that are versions of one paragraph in two languages.
 
@@ -778,10 +959,12 @@ def find_parallel_passages(
 
     ``anchors``: only pairs with at least one text in it are returned (``None``: all texts);
     the sentence search then costs anchor sentences × corpus sentences, and the pairs are those
-    of the full run that touch an anchor. The whole-passage detector always scores the whole
-    corpus (its group terms need every text's partners; texts are few next to sentences):
+    of the full run that touch an anchor. The whole-passage detector scores the whole corpus (its
+    group terms need every text's partners) below :data:`ANCHORED_FROM` texts, and only the
+    pairs touching an anchor from there on (see :func:`score_candidates`):
     ``passage_candidates`` takes its :func:`score_candidates` result when already computed for
-    these texts, languages, embeddings and ``params.passage``. Deterministic.
+    these texts, languages, embeddings, ``params.passage`` and anchors; ``text_scripts`` each
+    text's :func:`~nanomlqa_viz.languages.script_of` when already known. Deterministic.
 
     Evidence per pair: ``by_passage`` / ``by_sentence`` (which detector linked it),
     ``passage_score`` (whole-passage final score, nan when not a candidate there),
@@ -815,7 +998,9 @@ def find_parallel_passages(
         return empty
     emb = np.ascontiguousarray(passage_embeddings, dtype=np.float32)
 
-    scored = passage_candidates if passage_candidates is not None else score_candidates(texts, langs, emb, params=params.passage)
+    if passage_candidates is None:
+        passage_candidates = score_candidates(texts, langs, emb, params=params.passage, anchors=anchors)
+    scored = passage_candidates
     passage_score = {tuple(p): s for p, s in zip(scored.pairs.tolist(), scored.score.tolist())}
     linked: set[tuple[int, int]] = set()
     if params.passages and len(scored):
@@ -826,7 +1011,7 @@ def find_parallel_passages(
     by_sentence: dict[tuple[int, int], _TextPairEvidence] = {}
     if params.sentences and len(sentences.sentences):
         sent_emb = np.ascontiguousarray(sentence_embeddings, dtype=np.float32)
-        in_script = _in_text_script(sentences, texts)
+        in_script = _in_text_script(sentences, texts, text_scripts)
         found = _parallel_sentences(sentences, sent_emb, lang_index, n_lang, anchor_mask, in_script, params)
         shared = _sentence_text_links(sentences, found, lang_index, anchor_mask, params.neutral_margin)
         by_sentence = {p: e for p, e in shared.items() if e.excess >= params.min_evidence}
@@ -903,15 +1088,20 @@ def parallel_links(
     anchors: Sequence[int] | None = None,
     params: ParallelParams = ParallelParams(),
     progress: Progress | None = None,
+    text_scripts: Sequence[str] | None = None,
+    passage_vectors: np.ndarray | None = None,
 ) -> TranslationLinks:
     """:func:`find_parallel_passages` over ``distinct_texts`` with everything it needs, all cached.
 
     Passage embeddings come from :func:`nanomlqa_viz.dense.passage_embeddings` (the dense
     profile's cache), sentence embeddings from :func:`nanomlqa_viz.sentences.sentence_embeddings`;
     whatever is missing is encoded (``progress(done, total)`` is called for the passages, then for
-    the sentences). The links are cached per encoder, texts, languages, anchors, parameters and
+    the sentences); ``passage_vectors`` are the passage embeddings when already loaded, and
+    ``text_scripts`` each text's :func:`~nanomlqa_viz.languages.script_of` when known. The links
+    are cached per encoder, texts, languages, anchors, parameters and
     :data:`PARALLEL_DETECTOR_VERSION`; the whole-passage scores, which do not depend on the
-    anchors, once for all anchor sets.
+    anchors below :data:`ANCHORED_FROM` texts, once for all anchor sets (from there on they are
+    scored for the anchors only and kept in the links).
     """
     from nanomlqa_viz.dense import DistinctTexts, passage_embeddings
     from nanomlqa_viz.sentences import sentence_embeddings, sentence_table
@@ -936,23 +1126,20 @@ def parallel_links(
         return TranslationLinks(
             pairs=cached["pairs"], score=cached["score"], evidence={k: cached[f"evidence_{k}"] for k in PARALLEL_EVIDENCE}
         )
-    emb = passage_embeddings(distinct, encoder=encoder, cache=cache, progress=progress)
+    if passage_vectors is not None and passage_vectors.shape[0] != len(distinct.texts):
+        raise ValueError(f"passage_vectors ({passage_vectors.shape}) must have one row per text ({len(distinct.texts)})")
+    emb = (
+        passage_vectors
+        if passage_vectors is not None
+        else passage_embeddings(distinct, encoder=encoder, cache=cache, progress=progress)
+    )
     table = sentence_table(distinct.texts)
     sent_emb = sentence_embeddings(table, encoder=encoder, cache=cache, progress=progress)
-    # The whole-passage scores cover the whole corpus whatever the anchors: cached once for every anchor set.
-    passage_key = {k: v for k, v in key.items() if k not in ("anchors", "params")} | {"passage_params": repr(params.passage)}
-    passage_name = f"parallel/{slug(encoder.identity)}-passages-{fingerprint([str(v) for v in passage_key.values()])}"
-    found = cache.load(passage_name, key=passage_key)
-    if found is not None and found.get("pairs") is not None and found["pairs"].ndim == 2 and "evidence_cosine" in found:
-        scored = TranslationLinks(
-            pairs=found["pairs"],
-            score=found["score"],
-            evidence={k.removeprefix("evidence_"): v for k, v in found.items() if k.startswith("evidence_")},
-        )
+    if anchors is not None and len(distinct.texts) >= ANCHORED_FROM:
+        # Large corpora: the whole-passage scores of the pairs touching the anchors only (kept in the links).
+        scored = score_candidates(distinct.texts, langs, emb, params=params.passage, anchors=anchors)
     else:
-        scored = score_candidates(distinct.texts, langs, emb, params=params.passage)
-        evidence_arrays = {f"evidence_{k}": v for k, v in scored.evidence.items()}
-        cache.save(passage_name, key=passage_key, arrays={"pairs": scored.pairs, "score": scored.score, **evidence_arrays})
+        scored = _whole_corpus_scores(distinct.texts, langs, emb, key=key, params=params, identity=encoder.identity, cache=cache)
     links = find_parallel_passages(
         distinct.texts,
         langs,
@@ -962,10 +1149,37 @@ def parallel_links(
         anchors=anchors,
         params=params,
         passage_candidates=scored,
+        text_scripts=text_scripts,
     )
     arrays = {"pairs": links.pairs, "score": links.score, **{f"evidence_{k}": links.evidence[k] for k in PARALLEL_EVIDENCE}}
     cache.save(name, key=key, arrays=arrays)
     return links
+
+
+def _whole_corpus_scores(
+    texts: Sequence[str],
+    langs: Sequence[str],
+    emb: np.ndarray,
+    *,
+    key: dict,
+    params: ParallelParams,
+    identity: str,
+    cache: ArrayCache,
+) -> TranslationLinks:
+    """:func:`score_candidates` over the whole corpus, which does not depend on the anchors: cached once for every anchor set."""
+    passage_key = {k: v for k, v in key.items() if k not in ("anchors", "params")} | {"passage_params": repr(params.passage)}
+    passage_name = f"parallel/{slug(identity)}-passages-{fingerprint([str(v) for v in passage_key.values()])}"
+    found = cache.load(passage_name, key=passage_key)
+    if found is not None and found.get("pairs") is not None and found["pairs"].ndim == 2 and "evidence_cosine" in found:
+        return TranslationLinks(
+            pairs=found["pairs"],
+            score=found["score"],
+            evidence={k.removeprefix("evidence_"): v for k, v in found.items() if k.startswith("evidence_")},
+        )
+    scored = score_candidates(texts, langs, emb, params=params.passage)
+    evidence_arrays = {f"evidence_{k}": v for k, v in scored.evidence.items()}
+    cache.save(passage_name, key=passage_key, arrays={"pairs": scored.pairs, "score": scored.score, **evidence_arrays})
+    return scored
 
 
 def _valid_links(cached: Mapping[str, np.ndarray]) -> bool:

@@ -12,6 +12,7 @@ from nanomlqa_viz.cross_script import REASON_COLUMNS, REASONS, TOKEN_REASONS, Bm
 from nanomlqa_viz.loader import load_task
 from nanomlqa_viz.profiles import ProfileContext, bm25_profile
 from nanomlqa_viz.ranking import RankedProfile, id_order
+from nanomlqa_viz.tokenizer import tokenize
 
 DOCS = {
     "d1": "The Danube flows through Vienna and Budapest.",
@@ -134,3 +135,45 @@ def test_every_demo_query_gets_a_reason(tmp_path):
     assert (frame["reason"] == Bm25Reason.FOUND).sum() == (frame["bm25_tie_last"] <= 10).sum() > 0
     assert (frame["reason"] != Bm25Reason.FOUND_PARALLEL).all()  # strict: nothing else is relevant
     assert (frame["bm25_tie_first"] <= frame["bm25_rank"]).all() and (frame["bm25_rank"] <= frame["bm25_tie_last"]).all()
+
+
+def test_reasons_from_the_cached_idf_equal_those_from_the_index(tmp_path):
+    from nanomlqa_viz.bm25_tokens import TokenIdf, load_token_idf, token_idf
+
+    task = load_task(source="demo", cache_dir=tmp_path)
+    ctx = ProfileContext.of(task, ArrayCache(tmp_path / "c"))
+    bm25 = bm25_profile(ctx)  # builds the index, caches its idf
+    expected = bm25_reasons(task, index=ctx.bm25_index, bm25=bm25)
+    fresh = ProfileContext.of(task, ArrayCache(tmp_path / "c"))  # another process: the scores and the idf on disk
+    tokens = token_idf(fresh)
+    assert "bm25_index" not in vars(fresh)  # no index built
+    for qi, text in enumerate(task.query_texts[:5]):
+        for token in tokenize(text):
+            assert tokens.token_idf(token) == ctx.bm25_index.token_idf(token)
+        assert tokens.document_tokens(qi) == ctx.bm25_index.document_tokens(qi)
+    assert tokens.token_idf("no-such-token-anywhere") == 0.0
+    frame = bm25_reasons(task, index=tokens, bm25=bm25_profile(fresh))
+    assert frame.equals(expected)
+    empty = ProfileContext.of(task, ArrayCache(tmp_path / "d"))  # no idf cached: the index is built once, its idf cached
+    assert isinstance(token_idf(empty), TokenIdf) and "bm25_index" in vars(empty)
+    assert load_token_idf(empty.cache, empty.fingerprint, task.doc_texts) is not None
+
+
+def test_top_and_kth_largest_among_many_equal_scores():
+    from nanomlqa_viz.cross_script import _kth_largest, _top
+
+    rng = np.random.default_rng(0)
+    n = 500
+    scores = np.zeros((6, n))
+    scores[0, rng.choice(n, 3, replace=False)] = [2.0, 1.0, 1.0]  # fewer scored passages than k
+    scores[1, rng.choice(n, 40, replace=False)] = rng.integers(1, 4, 40)  # ties above zero
+    scores[2] = rng.standard_normal(n)  # no ties
+    scores[3] = -1.0  # all equal
+    scores[4, :] = rng.integers(0, 2, n)  # half ones
+    scores[5] = np.where(rng.random(n) < 0.9, 0.0, rng.random(n))
+    ids = [f"d{int(x):04d}" for x in rng.permutation(n)]
+    profile = RankedProfile(name="bm25", scores=scores, id_rank=id_order(ids))
+    for qi in range(len(scores)):
+        for k in (1, 2, 10, 20, n - 1, n):
+            np.testing.assert_array_equal(_top(profile, qi, k), profile.top(qi, k))
+            assert _kth_largest(scores[qi], k) == np.partition(scores[qi], n - k)[n - k]

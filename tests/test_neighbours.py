@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nanomlqa_viz.neighbours import EXACT_LIMIT, nearest_neighbours, vector_index
+from nanomlqa_viz.neighbours import EXACT_LIMIT, FLAT_FROM, nearest_neighbours, vector_index
 
 
 def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -69,6 +69,10 @@ def test_auto_chooses_by_size_and_rejects_bad_input():
     rng = np.random.default_rng(3)
     vectors = _unit(rng, 50, 8)
     assert vector_index(vectors).method == "exact"
+    # many queries × vectors: faiss flat (exact but for floating-point ties), few: numpy
+    assert vector_index(vectors, expected_queries=100, flat_from=50 * 100).method == "exact"
+    assert vector_index(vectors, expected_queries=101, flat_from=50 * 100).method == "flat"
+    assert FLAT_FROM >= 10 * 3_000 * 500  # ten times the NanoMLQA replica's largest search stays exact
     assert vector_index(vectors, exact_limit=10, expected_queries=0).method == "flat"
     assert vector_index(vectors, exact_limit=10, expected_queries=50).method == "hnsw"
     assert EXACT_LIMIT >= 200_000

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+import regex
 
 from nanomlqa_viz.cache import ArrayCache, fingerprint
+from nanomlqa_viz.relevance import normalise_text
 from nanomlqa_viz.sentences import (
     SentenceTable,
     sentence_embeddings,
@@ -110,6 +112,40 @@ def test_sentence_units_weigh_cjk():
     assert sentence_units("...") == 0
 
 
+_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{N}]")
+_CJK = regex.compile(r"[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Yi}]")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ünïcödé ﬁne ™ 1½ ٣٤ १९४७ Ⅻ",  # letters, digit-like numbers, a ligature, a trade mark
+        "长城。〇々ー カタカナ ひらがな 한국어 ꀀ",  # Han, kana, Hangul, Yi; 〇 and 々 are Han letters, ー is not Han
+        "\u2e80\u2f00\u3021 radicals and Hangzhou numerals",  # Han-script symbols that are no letters
+        "\ud800 lone surrogate, \U0001f600 emoji, 𝐀𝐁 mathematical letters",
+        "",
+    ],
+)
+def test_sentence_units_count_letters_digits_and_cjk_as_the_patterns_say(text):
+    # The definition: letters and digits, plus two more per CJK character (a Han symbol that is no letter counts 2).
+    assert sentence_units(text) == len(_LETTER_OR_DIGIT.findall(text)) + 2 * len(_CJK.findall(text))
+
+
+def test_windows_cut_cjk_symbols_by_the_scan_weight():
+    # A Han radical is no letter: it counts 2 units but, while a long sentence is scanned for its cut, 3.
+    text = "\u2e80" * 30 + "长" * 30
+    pieces = split_sentences(text, max_units=100)
+    assert "".join(pieces) == text
+    assert [len(p) for p in pieces] == [33, 27]  # 33 characters of weight 3 pass 99; the 34th would pass 100
+    assert sentence_units(pieces[0]) == 30 * 2 + 3 * 3
+
+
+def test_a_full_stop_after_a_line_break_reads_the_word_before_the_break():
+    # "3" then a line break then ". Oktober": the ordinal rule sees "3" (regex $ matches before a final line break).
+    assert split_sentences("Er kam am 3\n. Oktober an. Danach ging er.") == ["Er kam am 3\n. Oktober an.", "Danach ging er."]
+    assert split_sentences("Er kam 1990\n. Danach ging er.") == ["Er kam 1990\n.", "Danach ging er."]
+
+
 TEXTS = [
     "Der Rhein fließt durch Basel. Er mündet in die Nordsee.",
     "The Rhine flows through Basel. It flows into the North Sea.",
@@ -138,6 +174,27 @@ def test_sentence_table_keeps_each_sentence_once_with_its_places():
         SentenceTable(
             sentences=("a",), text_offsets=np.array([0, 2]), occurrence_sentence=np.array([0]), occurrence_span=np.zeros((1, 2))
         )
+
+
+def test_sentence_table_counts_each_sentence_once_and_splits_as_split_sentences():
+    texts = [*TEXTS, "长城很长。" * 3 + "It is long. " * 2, "x" * 500 + ". Short one.", "™.", "Thai: ภาษาไทย ง่าย มาก"]
+    table = sentence_table(texts, max_units=120)
+    assert table.units.tolist() == [sentence_units(s) for s in table.sentences]  # counted while splitting
+    for row, text in enumerate(texts):  # the batched window scan cuts as the one-text one does
+        spans = [tuple(span) for span in table.spans_of(row).tolist()]
+        kept = [(s, e) for s, e in sentence_spans(text, max_units=120) if sentence_units(normalise_text(text[s:e]))]
+        assert spans == kept
+    assert "TM." in table.sentences  # "™." has no letter as written, its NFKC form has two: a sentence
+    with pytest.raises(ValueError):
+        SentenceTable(
+            sentences=("a",),
+            text_offsets=np.array([0, 1]),
+            occurrence_sentence=np.array([0]),
+            occurrence_span=np.zeros((1, 2)),
+            known_units=np.array([1, 2]),
+        )
+    with pytest.raises(ValueError):
+        sentence_table(texts, max_units=0)
 
 
 @dataclass

@@ -210,6 +210,36 @@ def test_demo_blockwise_search_and_candidates_are_consistent(demo):
     np.testing.assert_array_equal(again.pairs, default.pairs)  # deterministic
 
 
+def test_demo_anchored_scoring_is_the_full_scoring_of_the_anchors_pairs(demo):
+    """Large corpora score only the pairs touching the anchors: same candidates from the anchors' side, same terms."""
+    texts, langs, emb, truth = demo
+    anchors = list(range(0, len(texts), 7))  # 50 of the 350 texts
+    full = score_candidates(texts, langs, emb)
+    assert score_candidates(texts, langs, emb, anchors=anchors).pairs.shape == full.pairs.shape  # small: the full run
+    part = score_candidates(texts, langs, emb, anchors=anchors, anchored_from=0, idf_sample=len(texts))
+    mine = set(anchors)
+    assert len(part) and all(i in mine or j in mine for i, j in part.pairs.tolist())
+    position = {tuple(p): k for k, p in enumerate(full.pairs.tolist())}
+    same = [position[tuple(p)] for p in part.pairs.tolist()]  # every anchored pair is a candidate of the full run
+    for term in ("cosine", "margin", "mutual", "numbers_shared", "numbers_unmatched", "names_shared", "length_excess"):
+        np.testing.assert_allclose(part.evidence[term], full.evidence[term][same], atol=1e-6, err_msg=term)
+    mutual = {tuple(p) for p in full.pairs[full.evidence["mutual"]].tolist() if p[0] in mine or p[1] in mine}
+    assert mutual <= {tuple(p) for p in part.pairs.tolist()}  # a mutual best match is in the anchor's own list
+    params = TranslationParams()
+
+    def linked(scored: TranslationLinks) -> set[tuple[int, int]]:
+        keep = (scored.score >= params.threshold) & (scored.evidence["cosine"] >= params.min_cosine)
+        return {tuple(p) for p in scored.pairs[keep].tolist() if p[0] in mine or p[1] in mine}
+
+    mine_truth = {p for p in truth if p[0] in mine or p[1] in mine}
+    for sample in (len(texts), 100):  # idf over every text, or over a sample of 100
+        found = linked(score_candidates(texts, langs, emb, anchors=anchors, anchored_from=0, idf_sample=sample))
+        assert len(found & linked(full)) >= 0.95 * len(linked(full))
+        assert len(found & mine_truth) >= 0.95 * len(found) and len(found & mine_truth) >= 0.95 * len(mine_truth)
+    with pytest.raises(ValueError):
+        score_candidates(texts, langs, emb, anchors=[len(texts)], anchored_from=0)
+
+
 # ----------------------------------------------------------------------------- parallel passages: sentence evidence
 
 
@@ -467,3 +497,50 @@ def test_parallel_links_encode_once_and_cache_the_links(world, tmp_path, monkeyp
     assert _found(anchored) == {p for p in _found(links) if rows["b-en"] in p}
     with pytest.raises(ValueError):
         parallel_links([*w.texts, w.texts[0]], [*w.langs, "en"], encoder=enc, cache=ArrayCache(tmp_path))
+
+
+def test_parallel_links_of_a_large_corpus_score_only_the_anchors_pairs(world, tmp_path, monkeypatch):
+    import nanomlqa_viz.translations as translations
+
+    w, rows, table, sent, passage = world
+    enc = _LookupEncoder(w)
+    anchors = [rows["a-en"], rows["b-en"], rows["h-ar"]]
+    monkeypatch.setattr(translations, "ANCHORED_FROM", 0)  # every corpus is large
+    scored = []
+    real = translations.score_candidates
+
+    def spy(*args, **kwargs):
+        scored.append(kwargs.get("anchors"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(translations, "score_candidates", spy)
+    links = parallel_links(w.texts, w.langs, encoder=enc, cache=ArrayCache(tmp_path), anchors=anchors)
+    assert scored == [anchors]  # the whole-passage detector saw the anchors
+    assert not list((tmp_path / "parallel").glob("*passages*"))  # nothing kept for other anchor sets
+    direct = find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent, anchors=anchors)
+    assert _found(links) == _found(direct) and all(set(p) & set(anchors) for p in _found(links))
+    full = find_parallel_passages(w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent)
+
+    # The sentence evidence is the full run's; only whole-passage links may differ (see score_candidates).
+    def by(found: TranslationLinks, kind: str) -> set[tuple[int, int]]:
+        return {tuple(p) for p, flag in zip(found.pairs.tolist(), found.evidence[kind]) if flag and set(p) & set(anchors)}
+
+    assert by(links, "by_sentence") == by(full, "by_sentence")
+    versions = {tuple(sorted((rows["a-de"], rows["a-en"]))), tuple(sorted((rows["a-en"], rows["a-es"])))}
+    assert versions <= by(links, "by_passage") & by(full, "by_passage")  # full translations of an anchor
+    # what the caller already knows is used as given, and checked
+    scripts = [translations.script_of(t) for t in w.texts]
+    again = find_parallel_passages(
+        w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent, anchors=anchors, text_scripts=scripts
+    )
+    assert _found(again) == _found(direct)
+    with pytest.raises(ValueError):
+        find_parallel_passages(
+            w.texts, w.langs, passage, sentences=table, sentence_embeddings=sent, anchors=anchors, text_scripts=scripts[:-1]
+        )
+    given = parallel_links(
+        w.texts, w.langs, encoder=enc, cache=ArrayCache(tmp_path / "b"), anchors=anchors, passage_vectors=passage
+    )
+    assert _found(given) == _found(direct) and enc.calls[-1] == len(table.sentences)  # sentences encoded, passages not
+    with pytest.raises(ValueError):
+        parallel_links(w.texts, w.langs, encoder=enc, cache=ArrayCache(tmp_path / "c"), passage_vectors=passage[:-1])
