@@ -26,11 +26,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from nanomlqa_viz.tokenizer import tokenize as default_tokenize
+
+if TYPE_CHECKING:  # scipy is imported where an index is built: a process that reads cached scores never loads it
+    import scipy.sparse as sp
 
 __all__ = ["BM25Index", "BM25Params", "build_bm25_index", "build_bm25_index_from_tokens"]
 
@@ -146,6 +149,8 @@ def _build(
     distinct_index: np.ndarray,
     params: BM25Params,
 ) -> BM25Index:
+    import scipy.sparse as sp
+
     n_documents = int(distinct_index.shape[0])
     if n_documents == 0:
         raise ValueError("cannot build a BM25 index over an empty corpus")

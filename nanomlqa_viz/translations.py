@@ -60,16 +60,19 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import regex
-from scipy import sparse
 
 from nanomlqa_viz.cache import ArrayCache, fingerprint, slug
 from nanomlqa_viz.encoders import Encoder, Progress
 from nanomlqa_viz.languages import script_of
 from nanomlqa_viz.neighbours import vector_index
 from nanomlqa_viz.sentences import SentenceTable
+
+if TYPE_CHECKING:  # scipy is imported where links are computed: a process that reads them from the cache never loads it
+    from scipy import sparse
 
 __all__ = [
     "ANCHORED_FROM",
@@ -215,10 +218,13 @@ class TranslationLinks:
         """Connected components of the links (sorted tuples of rows), largest first."""
         if len(self.pairs) == 0:
             return []
+        from scipy import sparse
+        from scipy.sparse import csgraph
+
         rows, inverse = np.unique(self.pairs, return_inverse=True)
         inverse = inverse.reshape(self.pairs.shape)
         graph = sparse.coo_matrix((np.ones(len(inverse)), (inverse[:, 0], inverse[:, 1])), shape=(len(rows), len(rows)))
-        _, labels = sparse.csgraph.connected_components(graph, directed=False)
+        _, labels = csgraph.connected_components(graph, directed=False)
         found: dict[int, list[int]] = {}
         for row, label in zip(rows.tolist(), labels.tolist()):
             found.setdefault(label, []).append(row)
@@ -359,6 +365,8 @@ def _idf_matrix(
     ``n`` and ``df`` (texts holding the token) count ``token_sets``, or ``df_sets`` when given (a
     sample of the corpus standing for all of it; a token it lacks counts as in one text).
     """
+    from scipy import sparse
+
     vocab: dict[str, int] = {}
     indptr = np.zeros(len(token_sets) + 1, dtype=np.int64)
     indices: list[int] = []
