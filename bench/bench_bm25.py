@@ -81,8 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tokenize_s = time.perf_counter() - start
     print(f"replica: {args.replica}")
     print(
-        f"{len(queries)} queries x {len(corpus)} passages ({len(set(corpus))} distinct texts); "
-        f"tokenizer: {TOKENIZER_DESCRIPTION}"
+        f"{len(queries)} queries x {len(corpus)} passages ({len(set(corpus))} distinct texts); tokenizer: {TOKENIZER_DESCRIPTION}"
     )
     print(f"tokenizing everything once (shared, not in the table): {tokenize_s:.3f} s")
     print(f"best of {args.repeat} runs each; 'build' = index, 'score' = all queries\n")

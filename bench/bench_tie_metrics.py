@@ -8,10 +8,11 @@ Random data with heavy ties, 196 queries, float32 scores:
   score copied from the positive's (exact copies tie with it);
 * ``bm25``: 90% of the passages score 0 (one giant block), the rest 1 decimal in (0, 20).
 
-Relevance modes: strict (1 relevant passage), copies (the positive + 3 copies), translations
-(+ 1..30 passages at random scores). Printed per call: median ``tie_aware_metrics`` time, and
-side by side the id-broken path the app uses today (``doc_ranks`` of every relevant passage +
-``query_metrics``) with the ratio. Goal: < 50 ms per call at 10k.
+Relevance modes: strict (1 relevant passage), copies (the positive + 3 copies), parallel (+ 1..30
+passages at random scores). Printed per call: median ``tie_aware_metrics`` time, and side by side
+the id-broken path behind ``View.id_metrics`` (``RankedProfile.retrieved_rank`` of every relevant
+passage + ``query_metrics``, as :func:`nanomlqa_viz.analysis.profile_query_metrics` does) with the
+ratio. Goal: < 50 ms per call at 10k.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from nanomlqa_viz.metrics import query_metrics
-from nanomlqa_viz.ranking import RankedProfile, doc_ranks
+from nanomlqa_viz.ranking import RankedProfile
 from nanomlqa_viz.tie_metrics import tie_aware_metrics
 
 N_QUERIES = 196
@@ -43,15 +44,15 @@ def make_scores(kind: str, n_docs: int, rng: np.random.Generator) -> np.ndarray:
 
 def make_relevant(scores: np.ndarray, rng: np.random.Generator) -> dict[str, list[list[int]]]:
     n_docs = scores.shape[1]
-    strict, copies, translations = [], [], []
+    strict, copies, parallel = [], [], []
     for qi in range(N_QUERIES):
         docs = rng.choice(n_docs, size=34, replace=False).tolist()
         positive, dupes, extra = docs[0], docs[1:4], docs[4 : 4 + int(rng.integers(1, 31))]
         scores[qi, dupes] = scores[qi, positive]
         strict.append([positive])
         copies.append([positive, *dupes])
-        translations.append([positive, *dupes, *extra])
-    return {"strict": strict, "copies": copies, "translations": translations}
+        parallel.append([positive, *dupes, *extra])
+    return {"strict": strict, "copies": copies, "parallel": parallel}
 
 
 def median_time(fn, runs: int) -> float:
@@ -81,7 +82,8 @@ def main() -> None:
 
                 def id_broken(p=profile, rel=relevant) -> None:
                     for qi in range(N_QUERIES):
-                        query_metrics(doc_ranks(p, qi, rel[qi]), len(rel[qi]))
+                        ranks = sorted(r for d in rel[qi] if (r := p.retrieved_rank(qi, int(d))) is not None)
+                        query_metrics(ranks, len(rel[qi]))
 
                 base_s = median_time(id_broken, max(1, args.runs // 2))
                 per_q = statistics.mean(len(r) for r in relevant)
