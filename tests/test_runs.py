@@ -265,17 +265,6 @@ BAD_TREC = [
 ]
 
 
-@pytest.mark.parametrize(("content", "location", "problem"), BAD_TREC)
-def test_bad_trec_runs_give_one_line_with_file_and_line(tiny_task, tmp_path, content, location, problem):
-    path = tmp_path / "bad.trec"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(DatasetError) as excinfo:
-        load_run(path, name="bad", task=tiny_task)
-    message = one_line_error(excinfo)
-    assert excinfo.value.location == location, message
-    assert problem in excinfo.value.problem, message
-
-
 BAD_JSON = [
     ('["q1", "q2"]', "bad.json", "must be a JSON object {query id: {passage id: score}}, found a list"),
     ('{"q1": ["d1", "d2"]}', "bad.json", "query 'q1': must be an object {passage id: score}, found a list"),
@@ -288,17 +277,6 @@ BAD_JSON = [
     ('{"q1": {}, "q2": {}}', "bad.json", "no entries"),
     ('{"q1": {"d1": 1.0}, "nope": {"d1": 1.0}}', "bad.json", "query id 'nope' is not in this task"),
 ]
-
-
-@pytest.mark.parametrize(("content", "location", "problem"), BAD_JSON)
-def test_bad_json_runs_name_the_query(tiny_task, tmp_path, content, location, problem):
-    path = tmp_path / "bad.json"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(DatasetError) as excinfo:
-        load_run(path, name="bad", task=tiny_task)
-    message = one_line_error(excinfo)
-    assert excinfo.value.location == location, message
-    assert problem in excinfo.value.problem, message
 
 
 BAD_TABLES = [
@@ -341,9 +319,16 @@ BAD_CSV = [
 ]
 
 
-@pytest.mark.parametrize(("content", "location", "problem"), BAD_CSV)
-def test_bad_csv_runs_give_one_line_with_file_and_line(tiny_task, tmp_path, content, location, problem):
-    path = tmp_path / "bad.csv"
+BAD_TEXT_RUNS = [
+    *(pytest.param("bad.trec", *case, id=f"trec{i}") for i, case in enumerate(BAD_TREC)),
+    *(pytest.param("bad.json", *case, id=f"json{i}") for i, case in enumerate(BAD_JSON)),
+    *(pytest.param("bad.csv", *case, id=f"csv{i}") for i, case in enumerate(BAD_CSV)),
+]
+
+
+@pytest.mark.parametrize(("file_name", "content", "location", "problem"), BAD_TEXT_RUNS)
+def test_bad_text_runs_give_one_line_with_file_and_line(tiny_task, tmp_path, file_name, content, location, problem):
+    path = tmp_path / file_name
     path.write_text(content, encoding="utf-8")
     with pytest.raises(DatasetError) as excinfo:
         load_run(path, name="bad", task=tiny_task)
