@@ -307,7 +307,10 @@ BAD_HUB_IDS = [
 
 
 @pytest.mark.parametrize("source", BAD_HUB_IDS)
-def test_bad_hub_ids_are_refused(source, tmp_path, no_datasets):
+def test_bad_hub_ids_are_refused(source, tmp_path, no_datasets, monkeypatch):
+    here = tmp_path / "a" / "b"  # relative ids resolve in a fresh folder: "../x" is no folder whatever the cwd
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
     assert source_kind(source) == "hub", "never an exception while probing for a folder"
     with pytest.raises(DatasetError) as err:
         validate_hub_id(source)
