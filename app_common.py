@@ -136,9 +136,7 @@ def _choose_split(source: str) -> str:
     if wanted and wanted not in options:
         st.sidebar.warning("The split named in the URL is not one this source declares; ignored.")
     chosen = wanted if wanted in options else options[0]
-    split = st.sidebar.selectbox(
-        "Split", options, index=options.index(chosen), key="split_select", disabled=len(options) == 1
-    )
+    split = st.sidebar.selectbox("Split", options, index=options.index(chosen), key="split_select", disabled=len(options) == 1)
     set_param("split", split, default=default)
     return split
 

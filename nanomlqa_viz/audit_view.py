@@ -158,7 +158,7 @@ def column_headers(registry: ProfileRegistry, votes: Sequence[str]) -> dict[str,
     headers = {
         "question": ("question", "the question, cut to the column (the CSV and the open query have all of it)"),
         "pair": ("pair", "query language → positive's language (detected from the texts)"),
-        "verdict": ("verdict", "why the positive is nowhere near the top (see 'How the verdicts are reached')"),
+        "verdict": ("verdict", "why no vote ranks the positive in its top 10 (see 'How the verdicts are reached')"),
         "confidence": ("confidence", "strength of the evidence for this verdict, 0.5–1 (0: no dense model to judge with)"),
         "candidate": ("candidate", "a copy, translation or parallel version of the positive, or the question's best match"),
         "candidate_rank": ("cand. rank", "the candidate's best rank in any vote"),
@@ -206,7 +206,7 @@ def passage_table(view: View, row: Mapping[str, object], *, votes: Sequence[str]
     return pd.DataFrame(values, index=pd.Index(index, name="measure"))
 
 
-def evidence_table(row: Mapping[str, object], *, n_docs: int, params: AuditParams = AuditParams()) -> pd.DataFrame:
+def evidence_table(row: Mapping[str, object], *, params: AuditParams = AuditParams()) -> pd.DataFrame:
     """The verdict's evidence (plain text): name, value, what it says, one line each (the module docstring of
     :mod:`nanomlqa_viz.audit` in short)."""
     specific = float(row["specific_z"]) if not pd.isna(row["specific_z"]) else float("nan")
@@ -224,7 +224,8 @@ def evidence_table(row: Mapping[str, object], *, n_docs: int, params: AuditParam
          "sqrt(2 ln n) − 0.6 over the distinct texts: a best match below it does not single out a passage "
          "(question does not identify its passage)"),
         ("topic z", _number(row["topic_z"], "+.2f"),
-         f"the positive's closest pair z to the votes' top {params.topic_depth}: high when they found its article; "
+         "the positive's closest relation (pair z both ways, averaged) to what the votes found — their top "
+         f"{params.topic_depth} that match the question: high when they found its article; "
          f"from {params.max_topic_z:g} never wrong"),
         ("version pair z", _number(row["version_pair_z"], "+.2f"),
          f"a parallel version found: its pair z with the positive (from {params.parallel_z:g} both ways)"),
@@ -233,7 +234,7 @@ def evidence_table(row: Mapping[str, object], *, n_docs: int, params: AuditParam
         ("agreeing queries", str(row["agreeing_queries"]) or "none",
          "other queries retrieving the same passages whose positives are versions or on the topic of this one; "
          "any → never wrong"),
-        ("far rank", f"> {far_rank(n_docs, params):,}", "the positive's rank in every vote (1% of the corpus, 10–100)"),
+        ("far rank", f"> {far_rank(params):,}", "the positive's rank in every vote (outside every vote's top 10)"),
     ]  # fmt: skip
     return pd.DataFrame(lines, columns=["evidence", "value", "what it says"])
 
@@ -252,7 +253,7 @@ def candidate_relation(view: View, row: Mapping[str, object]) -> tuple[str, floa
 # --------------------------------------------------------------------------- help
 
 CAN_AND_CANNOT = """
-Every query whose labelled positive no vote ranks near the top gets one verdict, from the votes'
+Every query whose labelled positive no vote ranks in its top 10 gets one verdict, from the votes'
 rankings, the dense model's cosines (standardised within each passage language) and the passages'
 embeddings — never from ids. **Label looks wrong**: the positive does not match the question while
 another passage clearly does, and nothing links them (no shared number or name, not on the topic of

@@ -402,7 +402,7 @@ class View:
     # ------------------------------------------------------------------ label audit
 
     def audit(self, votes: Sequence[str] | None = None) -> pd.DataFrame:
-        """Label-audit verdicts (one row per query no vote finds near the top), voted by independent profiles.
+        """Label-audit verdicts (one row per query no vote ranks in its top 10), voted by independent profiles.
 
         ``votes`` defaults to every independent profile of the view (BM25 and each dense model);
         a run may be named as a vote; fusions never are. Columns: ``query_id``, ``verdict``,

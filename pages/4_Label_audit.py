@@ -1,4 +1,4 @@
-"""Label audit: why a query's positive is nowhere near the top — a wrong label, a parallel passage, a vague question, a miss.
+"""Label audit: why no vote ranks a query's positive in its top 10 — a wrong label, a parallel passage, a vague question, a miss.
 
 Draws :meth:`View.audit` through :mod:`nanomlqa_viz.audit_view`. URL state: ``votes`` (independent
 profiles and runs of the registry), ``verdict`` (a verdict or ``all``), ``query`` (the open query),
@@ -38,7 +38,7 @@ def _votes(view: View) -> list[str]:
 
 def _counts(view: View, verdicts: pd.DataFrame, votes: list[str]) -> None:
     task = view.task
-    far = far_rank(task.n_docs)
+    far = far_rank()
     n_positive = sum(1 for q in task.query_ids if task.positives(q))
     st.markdown(
         escape_markdown(
@@ -165,7 +165,7 @@ def _detail(view: View, row: pd.Series, votes: list[str]) -> None:
         _passage(view, str(row["candidate_id"]), tokens, title="Candidate", badge=kind)
     st.markdown("**Evidence**")
     st.dataframe(
-        av.evidence_table(row, n_docs=task.n_docs),
+        av.evidence_table(row),
         hide_index=True,
         width="stretch",
         column_config={"value": TEXT("value", alignment="right"), "what it says": TEXT("what it says", width="large")},
@@ -183,7 +183,7 @@ def _open_query(view: View, verdicts: pd.DataFrame, votes: list[str]) -> None:
     if wanted and valid is None:
         shown = escape_markdown(wanted[:MAX_ID])
         if wanted in view.task.query_index:
-            st.warning(f"Query “{shown}” is not audited: a vote ranks its positive near the top (or it has none).")
+            st.warning(f"Query “{shown}” is not audited: a vote ranks its positive in its top 10 (or it has none).")
             explorer_link(wanted)
         else:
             st.warning(f"Query id “{shown}” is not in {escape_markdown(view.task.label)}; pick an audited query above.")

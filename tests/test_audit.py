@@ -92,7 +92,7 @@ def _swaps(task, *, every: int = 5):
 def test_clean_demo_failures_are_parallel_versions_not_wrong_labels(demo):
     task, _, _, audit = demo
     verdicts = audit(task)
-    far = far_rank(task.n_docs)
+    far = far_rank()
     assert len(verdicts) > 20, "most demo positives are in another language than their question: not near the top"
     assert (verdicts[[c for c in verdicts.columns if c.startswith("best_rank_")]].min(axis=1) > far).all()
     assert Verdict.LABEL_WRONG.name not in set(verdicts["verdict"])
@@ -187,3 +187,21 @@ def test_without_dense_only_copies_and_translations_can_be_told(demo):
     verdicts = audit(_with_qrels(task, _swaps(task)), votes={"bm25": profiles["bm25"]}, dense=None, passage_embeddings=None)
     assert set(verdicts["verdict"]) <= {Verdict.PARALLEL_FIRST.name, Verdict.RETRIEVER_MISS.name}
     assert verdicts["positive_z"].isna().all()
+
+
+def test_a_hub_is_not_on_every_topic():
+    """A passage close to every passage (a hub) looks on topic seen from any passage, but they are a crowd
+    seen from it: the topic evidence (mean of both directions) discounts it; a real pair keeps it."""
+    from nanomlqa_viz.audit import _Space
+
+    rng, dim, params = np.random.default_rng(7), 128, AuditParams()
+    centre = np.eye(dim)[0]  # embeddings share a direction (cosines of 0.7-0.9 between unrelated passages)
+    vectors = 2 * centre + rng.normal(scale=dim**-0.5, size=(300, dim))
+    vectors[1] = vectors[0] + rng.normal(scale=0.2 * dim**-0.5, size=dim)  # rows 0 and 1: one paragraph twice
+    vectors[-1] = centre  # the hub: the shared direction itself
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    space = _Space(row_of_doc=np.arange(300), embeddings=vectors, doc_lang=["xx"] * 300, params=params)
+    hub, others = 299, range(2, 299)
+    assert np.median([space.z(r, hub) for r in others]) > params.max_topic_z, "one way, the hub is on every topic"
+    assert np.median([space.mutual_z(r, hub) for r in others]) < params.wrong_topic_z
+    assert space.mutual_z(0, 1) > 2 * params.max_topic_z, "a real pair stays on topic both ways"

@@ -184,7 +184,7 @@ def test_evidence_table_and_the_candidates_relation(swapped):
     view, verdicts, swaps, original = swapped
     rows = verdicts.set_index("query_id", drop=False)
     row = rows.loc[sorted(swaps)[0]]
-    evidence = av.evidence_table(row, n_docs=view.task.n_docs).set_index("evidence")
+    evidence = av.evidence_table(row).set_index("evidence")
     assert evidence.loc["wrong score", "value"] == f"{row['wrong_score']:+.2f}" and row["wrong_score"] >= 0
     assert evidence.loc["specific z", "value"] == f"{row['specific_z']:.2f}"
     assert evidence.loc["version pair z", "value"] == "—" and math.isnan(row["version_pair_z"])
