@@ -378,8 +378,24 @@ class View:
                 partial=profile.partial,
             )
 
+        def kept(profile: RankedProfile) -> TieAwareMetrics:
+            """Read from the cache folder when computed before (a new process draws its first page at once)."""
+            if not profile.key:  # a profile made in code, without a fingerprint: not kept
+                return compute(profile)
+            key = {"version": METRICS_VERSION, "profile": profile.key, "mode": mode.value, "relevance": str(mode_key[1])}
+            name = f"tie_metrics/{fingerprint(list(key.values()))}"
+            found = self.pipeline.cache.load(name, key=key)
+            if found is not None and "values" in found:
+                try:
+                    return TieAwareMetrics.from_array(found["values"], self.task.query_ids)
+                except ValueError:
+                    pass  # damaged or from another task: computed again and overwritten
+            value = compute(profile)
+            self.pipeline.cache.save(name, key=key, arrays={"values": value.to_array()})
+            return value
+
         return {
-            name: self.pipeline._memo.get(("tie", METRICS_VERSION, p.key, mode_key), lambda p=p: compute(p))
+            name: self.pipeline._memo.get(("tie", METRICS_VERSION, p.key, mode_key), lambda p=p: kept(p))
             for name, p in self.profiles.items()
         }
 

@@ -59,6 +59,18 @@ class TieAwareMetrics:
     worst: pd.DataFrame  # relevant documents last in their blocks
     best: pd.DataFrame  # relevant documents first in their blocks
 
+    def to_array(self) -> np.ndarray:
+        """(3, n_queries, n_metrics) float64: expected, worst, best — what a cache file holds."""
+        return np.stack([getattr(self, case)[list(METRIC_KEYS)].to_numpy(dtype=np.float64) for case in CASES])
+
+    @classmethod
+    def from_array(cls, values: np.ndarray, query_ids: Sequence[str]) -> TieAwareMetrics:
+        """The inverse of :meth:`to_array` for a task with these query ids."""
+        if values.shape != (len(CASES), len(query_ids), len(METRIC_KEYS)):
+            raise ValueError(f"expected shape {(len(CASES), len(query_ids), len(METRIC_KEYS))}, got {values.shape}")
+        index = pd.Index(list(query_ids), name="query_id")
+        return cls(**{case: pd.DataFrame(values[i], index=index, columns=list(METRIC_KEYS)) for i, case in enumerate(CASES)})
+
     def summary(self) -> dict[str, dict[str, float]]:
         """``metric -> {"expected", "worst", "best"}``, each the mean over all queries (0 for none)."""
         frames = {"expected": self.expected, "worst": self.worst, "best": self.best}

