@@ -444,6 +444,19 @@ def _qrels(table, where: str, *, doc_set: set[str], query_set: set[str]) -> dict
     return {q: frozenset(v) for q, v in out.items()}
 
 
+def id_lists_column(table, where: str):
+    """``table``'s ``corpus-ids`` column, checked to hold lists of string or integer ids (else one-line error)."""
+    import pyarrow as pa
+
+    col = table.column("corpus-ids")
+    if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)):
+        raise DatasetError(where, f"column 'corpus-ids' must hold lists of ids, found {col.type}")
+    value = col.type.value_type
+    if not (pa.types.is_string(value) or pa.types.is_large_string(value) or pa.types.is_integer(value)):
+        raise DatasetError(where, f"column 'corpus-ids' must hold lists of string or integer ids, found {col.type}")
+    return col
+
+
 def _candidates(
     name: str,
     table,
@@ -453,15 +466,8 @@ def _candidates(
     query_set: set[str],
     qrels: Mapping[str, frozenset[str]],
 ) -> tuple[CandidateSubset, int]:
-    import pyarrow as pa
-
     _require_columns(table, ("query-id", "corpus-ids"), where)
-    col = table.column("corpus-ids")
-    if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)):
-        raise DatasetError(where, f"column 'corpus-ids' must hold lists of ids, found {col.type}")
-    vt = col.type.value_type
-    if not (pa.types.is_string(vt) or pa.types.is_large_string(vt) or pa.types.is_integer(vt)):
-        raise DatasetError(where, f"column 'corpus-ids' must hold lists of string ids, found {col.type}")
+    col = id_lists_column(table, where)
     qids = _ids(table, "query-id", where)
     _no_duplicates(qids, "query-id", where)
     unknown_q = next((q for q in qids if q not in query_set), None)

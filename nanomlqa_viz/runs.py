@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 
 from nanomlqa_viz.errors import DatasetError
+from nanomlqa_viz.loader import id_lists_column
 from nanomlqa_viz.task import Task
 
 FORMATS: tuple[str, ...] = ("trec", "json", "parquet", "csv")
@@ -536,12 +537,7 @@ def _read_parquet(data: bytes, label: str, task: Task) -> _Entries:
             i = _first_null(col)
             raise DatasetError(label, f"query {_quote(query_ids[i])}: passage {_quote(doc_ids[i])} has no score (null)")
         return _entries(query_ids, doc_ids, col.to_numpy().astype(np.float64), scored=True, line=_no_line)
-    col = table.column("corpus-ids")
-    if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)):
-        raise DatasetError(label, f"column 'corpus-ids' must hold lists of ids, found {col.type}")
-    value_type = col.type.value_type
-    if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type) or pa.types.is_integer(value_type)):
-        raise DatasetError(label, f"column 'corpus-ids' must hold lists of string or integer ids, found {col.type}")
+    col = id_lists_column(table, label)
     lists = []
     for qid, ids in zip(query_ids, col.to_pylist()):
         if ids is not None and any(d is None or d == "" for d in ids):
